@@ -1,0 +1,128 @@
+//! The live hub: one broadcast channel per room with subscribers, carrying
+//! frames that were rendered and encoded once for everyone.
+//!
+//! The hub is a best-effort fast path. Ordering and completeness come from
+//! the database: a subscriber that sees a gap in seqs, or lags behind the
+//! bounded channel, catches up from the store (see `http::events`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+/// How many frames a room's channel holds for a slow subscriber before it
+/// lags (and then resyncs from the database). Bounds memory per room.
+const ROOM_CAPACITY: usize = 256;
+
+/// One message, ready to write to any subscriber's stream.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// The message's seq in its room.
+    pub seq: i64,
+    /// The encoded SSE event (`id:` and `data:` lines), shared by all.
+    pub bytes: Bytes,
+}
+
+/// A cheap-to-clone handle to the rooms' channels.
+#[derive(Debug, Clone, Default)]
+pub struct Hub {
+    rooms: Arc<Mutex<HashMap<String, broadcast::Sender<Frame>>>>,
+}
+
+/// A room's receiver. Dropping it removes the room's channel once nobody
+/// listens any more, so idle rooms cost nothing.
+#[derive(Debug)]
+pub struct Subscription {
+    hub: Hub,
+    room: String,
+    receiver: Option<broadcast::Receiver<Frame>>,
+}
+
+impl Hub {
+    /// Creates an empty hub.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Subscribes to a room's frames from now on.
+    pub fn subscribe(&self, room: &str) -> Subscription {
+        let receiver = self
+            .lock()
+            .entry(room.to_owned())
+            .or_insert_with(|| broadcast::channel(ROOM_CAPACITY).0)
+            .subscribe();
+        Subscription {
+            hub: self.clone(),
+            room: room.to_owned(),
+            receiver: Some(receiver),
+        }
+    }
+
+    /// Sends a frame to the room's current subscribers; returns how many.
+    pub fn publish(&self, room: &str, frame: Frame) -> usize {
+        // Clone the sender out so waking subscribers happens without the lock.
+        let sender = self.lock().get(room).cloned();
+        sender.map_or(0, |sender| sender.send(frame).unwrap_or(0))
+    }
+
+    /// How many rooms have a live channel (for tests and metrics).
+    pub fn room_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, broadcast::Sender<Frame>>> {
+        // A std mutex: it is never held across an await, and a poisoned map
+        // is still a valid map.
+        self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Subscription {
+    /// Waits for the room's next frame. `Lagged(n)` means `n` frames were
+    /// skipped because this subscriber fell behind the bounded channel.
+    pub async fn recv(&mut self) -> Result<Frame, broadcast::error::RecvError> {
+        match &mut self.receiver {
+            Some(receiver) => receiver.recv().await,
+            None => Err(broadcast::error::RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        drop(self.receiver.take());
+        let mut rooms = self.hub.lock();
+        if rooms
+            .get(&self.room)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            rooms.remove(&self.room);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: i64) -> Frame {
+        Frame { seq, bytes: Bytes::from(format!("id: {seq}\n\n")) }
+    }
+
+    #[tokio::test]
+    async fn frames_reach_only_their_room_and_idle_rooms_are_dropped() {
+        let hub = Hub::new();
+        let mut lobby = hub.subscribe("lobby");
+        let mut other = hub.subscribe("other");
+        assert_eq!(hub.publish("lobby", frame(1)), 1);
+        assert_eq!(hub.publish("nobody", frame(1)), 0);
+        let got = lobby.recv().await.map(|f| f.seq);
+        assert_eq!(got.ok(), Some(1));
+        assert!(other.receiver.as_mut().is_some_and(|r| r.try_recv().is_err()));
+        drop(lobby);
+        assert_eq!(hub.room_count(), 1);
+        drop(other);
+        assert_eq!(hub.room_count(), 0);
+    }
+}

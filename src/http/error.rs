@@ -1,0 +1,123 @@
+//! The one error type of the web layer and how each case reaches the user.
+
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+
+/// Everything a handler can fail with. Client errors carry a sentence for
+/// the user; server errors are logged in full and shown as a short apology.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input breaks a rule; the sentence says which (422, or the
+    /// status of the rejection, such as 413 for an oversized body).
+    #[error("{1}")]
+    Invalid(StatusCode, String),
+    /// The session is not a member of the room (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such page (404).
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The database is unreachable, locked or restarting (503).
+    #[error("database unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug or an unexpected failure (500).
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// A 422 with this sentence.
+    pub fn invalid(sentence: impl Into<String>) -> Self {
+        Self::Invalid(StatusCode::UNPROCESSABLE_ENTITY, sentence.into())
+    }
+
+    /// The response status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(status, _) => *status,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The sentence shown to the user: never internal details.
+    pub fn user_message(&self) -> String {
+        match self {
+            Self::Invalid(_, sentence) => sentence.clone(),
+            Self::Forbidden(sentence) | Self::NotFound(sentence) => (*sentence).to_owned(),
+            Self::Unavailable(_) => {
+                "natter cannot reach its database right now. Please try again in a moment.".into()
+            }
+            Self::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+        }
+    }
+
+    /// Logs server-side failures with their whole cause chain.
+    pub fn log(&self) {
+        match self {
+            Self::Unavailable(error) => tracing::warn!(error = format!("{error:#}"), "unavailable"),
+            Self::Internal(error) => tracing::error!(error = format!("{error:#}"), "internal error"),
+            _ => {}
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = (self.status(), format!("{}\n", self.user_message())).into_response();
+        if matches!(self, Self::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("2"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => Self::Unavailable(error.into()),
+            StoreError::Failed(_) => Self::Internal(error.into()),
+        }
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(error: tower_sessions::session::Error) -> Self {
+        // Sessions live in the database: failing to load or save one almost
+        // always means the database is out of reach.
+        Self::Unavailable(error.into())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<FormRejection> for AppError {
+    fn from(rejection: FormRejection) -> Self {
+        let status = rejection.status();
+        let sentence = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "The request is too large.".to_owned()
+        } else if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            "Send the form as application/x-www-form-urlencoded.".to_owned()
+        } else {
+            format!("The form could not be read: {}.", rejection.body_text())
+        };
+        let status = if status.is_client_error() {
+            status
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Self::Invalid(status, sentence)
+    }
+}

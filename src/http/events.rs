@@ -1,0 +1,167 @@
+//! The live stream of a room: `GET /rooms/{room}/events`, Server-Sent Events.
+//!
+//! Delivery is exactly once and in seq order, built on the database, not on
+//! the hub alone: the stream subscribes to the hub first, then replays from
+//! the store what the client has not seen (`Last-Event-ID`, or `?after=`),
+//! then forwards live frames. A frame that skips ahead of the last seq sent
+//! (posts commit in order but may publish out of order), or a `Lagged` from
+//! the bounded channel, makes the stream catch up from the store; frames it
+//! already sent are dropped. So a slow subscriber costs a bounded buffer and
+//! a catch-up query, never a lost message.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use futures_util::{stream, StreamExt};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::wrappers::IntervalStream;
+use tower_sessions::Session;
+
+use super::session::{require_member, room_from_path};
+use super::views::frame;
+use super::{AppError, AppState};
+use crate::chat::{PresenceGuard, Subscription};
+use crate::store::Store;
+
+/// A comment line at least this often finds dead clients and keeps proxies
+/// from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How many stored messages one catch-up query reads at most.
+const CATCH_UP_BATCH: i64 = 200;
+
+/// `/rooms/{room}/events`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/rooms/{room}/events", get(events))
+}
+
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    after: Option<String>,
+}
+
+/// `GET /rooms/{room}/events`: members only.
+#[tracing::instrument(skip(state, session, headers, query))]
+async fn events(
+    State(state): State<AppState>,
+    session: Session,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let room = room_from_path(&room)?;
+    let member = require_member(&state, &session, &room).await?;
+    // The header wins: it is what the client really received last.
+    let after = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .or(query.as_ref().ok().and_then(|q| q.after.as_deref()))
+        .map(|value| {
+            value
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::invalid("The last event id must be a message number."))
+        })
+        .transpose()?;
+
+    // Subscribe before reading the store, so nothing falls between the two.
+    let subscription = state.hub.subscribe(room.as_str());
+    let (last_sent, catching_up) = match after {
+        Some(after) => (after.max(0), true),
+        None => (state.store.last_seq(room.as_str()).await?, false),
+    };
+    let feed = Feed {
+        store: state.store.clone(),
+        room: room.to_string(),
+        subscription,
+        last_sent,
+        catching_up,
+        backlog: VecDeque::new(),
+        _presence: state.presence.enter(member.id),
+    };
+    let messages = stream::unfold(feed, Feed::next).map(Ok::<Bytes, Infallible>);
+    let keep_alive = IntervalStream::new(tokio::time::interval(KEEP_ALIVE))
+        .map(|_| Ok(Bytes::from_static(b": keep-alive\n\n")));
+    let shutdown = state.shutdown.clone().cancelled_owned();
+    let body = stream::select(messages, keep_alive).take_until(shutdown);
+
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+            // Tell nginx-style proxies not to buffer the stream.
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// One subscriber's position in its room.
+struct Feed {
+    store: Store,
+    room: String,
+    subscription: Subscription,
+    /// The seq of the last message written to this stream.
+    last_sent: i64,
+    /// Read from the store until it has nothing newer.
+    catching_up: bool,
+    /// Frames read from the store and not yet written.
+    backlog: VecDeque<Bytes>,
+    /// Keeps the member's name while the stream is open.
+    _presence: PresenceGuard,
+}
+
+impl Feed {
+    /// The next frame to write, or `None` to end the stream (the client
+    /// reconnects with `Last-Event-ID` and loses nothing).
+    async fn next(mut self) -> Option<(Bytes, Self)> {
+        loop {
+            if let Some(bytes) = self.backlog.pop_front() {
+                return Some((bytes, self));
+            }
+            if self.catching_up {
+                if let Err(error) = self.catch_up().await {
+                    tracing::warn!(%error, room = %self.room, "catch-up failed; ending stream");
+                    return None;
+                }
+                continue;
+            }
+            match self.subscription.recv().await {
+                Ok(frame) if frame.seq <= self.last_sent => {}
+                Ok(frame) if frame.seq == self.last_sent + 1 => {
+                    self.last_sent = frame.seq;
+                    return Some((frame.bytes, self));
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => self.catching_up = true,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Reads one batch of stored messages after `last_sent` into the backlog.
+    async fn catch_up(&mut self) -> Result<(), AppError> {
+        let messages = self
+            .store
+            .messages_after(&self.room, self.last_sent, CATCH_UP_BATCH)
+            .await?;
+        if (messages.len() as i64) < CATCH_UP_BATCH {
+            self.catching_up = false;
+        }
+        for message in &messages {
+            self.backlog.push_back(frame(message)?.bytes);
+            self.last_sent = message.seq;
+        }
+        Ok(())
+    }
+}

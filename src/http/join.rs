@@ -1,0 +1,150 @@
+//! Joining: the join form, and claiming a name in a room.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::session::{self, Membership};
+use super::views::{html, JoinPage};
+use super::{AppError, AppState};
+use crate::chat::{now_millis, RoomName, Username};
+use crate::store::JoinOutcome;
+
+/// `/` and `/join-room`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/join-room") }))
+        .route("/join-room", get(form).post(join))
+}
+
+/// `?room=` pre-fills the room; `?why=` says why the user is back here.
+#[derive(Debug, Deserialize)]
+struct FormQuery {
+    room: Option<String>,
+    why: Option<String>,
+}
+
+/// The join form's fields. Missing fields are empty, and get the rule.
+#[derive(Debug, Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    room: String,
+}
+
+/// `GET /join-room`: the form, and links to the rooms this session is in.
+#[tracing::instrument(skip_all)]
+async fn form(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<FormQuery>,
+) -> Result<Response, AppError> {
+    let room = query
+        .room
+        .as_deref()
+        .and_then(|room| RoomName::parse(room).ok())
+        .map(|room| room.to_string())
+        .unwrap_or_default();
+    let notice = match query.why.as_deref() {
+        Some("taken") if !room.is_empty() => Some(format!(
+            "You were away for a while and someone else took your name in {room}. \
+             Pick a name to join again."
+        )),
+        _ => None,
+    };
+    let page = JoinPage {
+        username: String::new(),
+        room,
+        username_error: None,
+        room_error: None,
+        notice,
+        rooms: my_rooms(&state, &session).await?,
+    };
+    Ok(([("cache-control", "no-store")], html(&page)?).into_response())
+}
+
+/// `POST /join-room`: claims the name and goes to the room (303), or shows
+/// the form again with what is wrong (422, or 409 for a taken name).
+#[tracing::instrument(skip_all)]
+async fn join(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<JoinForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form?;
+    let username = Username::parse(&form.username);
+    let room = RoomName::parse(&form.room);
+    let (username, room) = match (username, room) {
+        (Ok(username), Ok(room)) => (username, room),
+        (username, room) => {
+            let page = JoinPage {
+                username_error: username.err().map(str::to_owned),
+                room_error: room.err().map(str::to_owned),
+                ..form_again(&state, &session, form).await?
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response());
+        }
+    };
+
+    // Already in this room: under the same name, just go back in; under
+    // another name, let that one go first.
+    if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
+        if member.name.to_lowercase() == username.key() {
+            return Ok(Redirect::to(&format!("/rooms/{room}")).into_response());
+        }
+        state.store.leave(member.id).await?;
+        session::forget(&session, &room).await?;
+    }
+
+    let now = now_millis();
+    let idle_cutoff = now.saturating_sub(state.name_idle_millis());
+    match state.store.join(&room, &username, now, idle_cutoff).await? {
+        JoinOutcome::Joined(member) => {
+            session::remember(&session, &room, member.id).await?;
+            tracing::info!(room = %room, member = member.id, "joined");
+            Ok(Redirect::to(&format!("/rooms/{room}")).into_response())
+        }
+        JoinOutcome::NameTaken => {
+            let page = JoinPage {
+                username_error: Some(format!(
+                    "Someone in {room} is already called {username}. Please pick another name."
+                )),
+                ..form_again(&state, &session, form).await?
+            };
+            Ok((StatusCode::CONFLICT, html(&page)?).into_response())
+        }
+    }
+}
+
+/// The join page again, keeping what the user typed.
+async fn form_again(
+    state: &AppState,
+    session: &Session,
+    form: JoinForm,
+) -> Result<JoinPage, AppError> {
+    Ok(JoinPage {
+        username: form.username,
+        room: form.room,
+        username_error: None,
+        room_error: None,
+        notice: None,
+        rooms: my_rooms(state, session).await?,
+    })
+}
+
+/// (room, name) for each room this session still holds a name in.
+async fn my_rooms(state: &AppState, session: &Session) -> Result<Vec<(String, String)>, AppError> {
+    let mut rooms = Vec::new();
+    for (room, member_id) in session::memberships(session).await? {
+        if let Some(member) = state.store.member(member_id).await? {
+            rooms.push((room, member.name));
+        }
+    }
+    Ok(rooms)
+}

@@ -1,0 +1,188 @@
+//! Posting a message, and reading older history.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use super::session::{require_member, room_from_path};
+use super::views::{frame, html, Composer, HistoryPartial, PAGE_SIZE};
+use super::{AppError, AppState};
+use crate::chat::{now_millis, Message, MessageBody};
+
+/// `/rooms/{room}/messages`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/rooms/{room}/messages", get(history).post(post))
+}
+
+/// The posted form. Any other field (an `author`, say) is ignored: the
+/// author is always the session's member.
+#[derive(Debug, Deserialize)]
+pub struct PostForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// A stored message as JSON.
+#[derive(Debug, Serialize)]
+struct MessageJson<'a> {
+    seq: i64,
+    room: &'a str,
+    author: &'a str,
+    body: &'a str,
+    created_at: String,
+}
+
+impl<'a> From<&'a Message> for MessageJson<'a> {
+    fn from(message: &'a Message) -> Self {
+        let created_at = OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(message.created_at) * 1_000_000,
+        )
+        .ok()
+        .and_then(|time| time.format(&Rfc3339).ok())
+        .unwrap_or_default();
+        Self {
+            seq: message.seq,
+            room: &message.room,
+            author: &message.author,
+            body: &message.body,
+            created_at,
+        }
+    }
+}
+
+/// How the client wants its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client {
+    Htmx,
+    Json,
+    Form,
+}
+
+impl Client {
+    fn of(headers: &HeaderMap) -> Self {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if header("hx-request") == "true" {
+            Self::Htmx
+        } else if header("accept").contains("application/json") {
+            Self::Json
+        } else {
+            Self::Form
+        }
+    }
+}
+
+/// `POST /rooms/{room}/messages`: stores the message, broadcasts it to the
+/// room, and answers htmx with a fresh composer, JSON clients with 201 and
+/// the message, and plain forms with a 303 back to the room.
+#[tracing::instrument(skip(state, session, headers, form))]
+async fn post(
+    State(state): State<AppState>,
+    session: Session,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<PostForm>, FormRejection>,
+) -> Response {
+    let client = Client::of(&headers);
+    let typed = form.as_ref().map(|f| f.body.clone()).unwrap_or_default();
+    let mut response = match store_and_publish(&state, &session, &room, form).await {
+        Ok(message) => match client {
+            Client::Htmx => composer(&message.room, String::new(), None, StatusCode::OK),
+            Client::Json => (StatusCode::CREATED, Json(MessageJson::from(&message))).into_response(),
+            Client::Form => Redirect::to(&format!("/rooms/{}", message.room)).into_response(),
+        },
+        // A non-member's htmx post goes to the join form instead of
+        // swapping an error into a page they can no longer use.
+        Err(error @ AppError::Forbidden(_)) if client == Client::Htmx => {
+            let mut response = error.into_response();
+            if let Ok(location) = HeaderValue::from_str(&format!("/join-room?room={room}")) {
+                response.headers_mut().insert("hx-redirect", location);
+            }
+            response
+        }
+        Err(error) if client == Client::Htmx => {
+            error.log();
+            composer(&room, typed, Some(error.user_message()), error.status())
+        }
+        Err(error) => error.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request, Accept"));
+    response
+}
+
+async fn store_and_publish(
+    state: &AppState,
+    session: &Session,
+    room: &str,
+    form: Result<Form<PostForm>, FormRejection>,
+) -> Result<Message, AppError> {
+    let room = room_from_path(room)?;
+    let member = require_member(state, session, &room).await?;
+    let Form(form) = form?;
+    let body = MessageBody::parse(&form.body).map_err(AppError::invalid)?;
+    let message = state
+        .store
+        .insert_message(&member, &body, now_millis())
+        .await?
+        .ok_or(AppError::NotFound("There is no such room."))?;
+    // Rendered and encoded once here, whatever the number of subscribers.
+    match frame(&message) {
+        Ok(frame) => {
+            state.hub.publish(room.as_str(), frame);
+        }
+        // Stored all the same: subscribers fetch it from the database when
+        // they see the gap at the next message.
+        Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
+    }
+    Ok(message)
+}
+
+/// The composer as an htmx answer: empty and focused after a post, or with
+/// the text kept and the error shown.
+fn composer(room: &str, value: String, error: Option<String>, status: StatusCode) -> Response {
+    let composer = Composer {
+        room: room.to_owned(),
+        value,
+        error,
+        autofocus: true,
+    };
+    match html(&composer) {
+        Ok(page) => (status, page).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `?before=` the seq to read back from.
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    before: Option<i64>,
+}
+
+/// `GET /rooms/{room}/messages?before={seq}`: up to 50 older messages and,
+/// when there are more, the element that loads the next page.
+#[tracing::instrument(skip(state, session))]
+async fn history(
+    State(state): State<AppState>,
+    session: Session,
+    Path(room): Path<String>,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let room = room_from_path(&room)?;
+    require_member(&state, &session, &room).await?;
+    let Query(query) = query.map_err(|_| AppError::invalid("before must be a message number."))?;
+    let before = query.before.unwrap_or(i64::MAX);
+    let messages = state
+        .store
+        .messages_before(room.as_str(), before, PAGE_SIZE + 1)
+        .await?;
+    let fragment = HistoryPartial::new(room.as_str(), messages);
+    Ok(([(header::CACHE_CONTROL, "no-store")], html(&fragment)?).into_response())
+}

@@ -1,0 +1,105 @@
+//! The web layer: routes, the membership lookup, the one error type, views.
+//!
+//! Each resource module exposes `router()`; [`router`] merges them and adds
+//! the layers every request passes through: the request log, the body size
+//! limit, the cross-site check, security headers and the cookie session.
+
+pub mod assets;
+mod error;
+mod events;
+mod guard;
+mod join;
+mod messages;
+mod rooms;
+mod session;
+mod views;
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tracing::Level;
+
+pub use error::AppError;
+
+use crate::chat::{Hub, Presence};
+use crate::store::Store;
+
+/// The largest request body accepted. A form with a 2000-character message
+/// of 4-byte characters, percent-encoded, is about 24 KB.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a session lives without being used.
+const SESSION_INACTIVITY_DAYS: i64 = 30;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The live fan-out.
+    pub hub: Hub,
+    /// Who has a stream open here.
+    pub presence: Presence,
+    /// After this long without a stream or a post, a name may be taken.
+    pub name_idle: Duration,
+    /// Cancelled when the server shuts down: ends every event stream.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// The idle time in milliseconds, as stored times are.
+    pub fn name_idle_millis(&self) -> i64 {
+        i64::try_from(self.name_idle.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// The whole application, over any session store.
+pub fn router<S>(state: AppState, sessions: S, secure_cookies: bool) -> Router
+where
+    S: SessionStore + Clone,
+{
+    let sessions = SessionManagerLayer::new(sessions)
+        .with_name("natter")
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(
+            SESSION_INACTIVITY_DAYS,
+        )));
+    Router::new()
+        .merge(join::router())
+        .merge(rooms::router())
+        .merge(messages::router())
+        .merge(events::router())
+        .route("/assets/{file}", get(assets::serve))
+        .route("/healthz", get(health))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(guard::cross_site))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(error) => {
+            tracing::warn!(%error, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable\n")
+        }
+    }
+}

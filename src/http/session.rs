@@ -1,0 +1,91 @@
+//! Identity: the cookie session remembers which member (a name in a room)
+//! this browser is, per room. Identity comes only from here, never from a
+//! form field.
+
+use std::collections::BTreeMap;
+
+use tower_sessions::Session;
+
+use super::{AppError, AppState};
+use crate::chat::RoomName;
+use crate::store::MemberRow;
+
+const ROOMS_KEY: &str = "rooms";
+
+/// Room name → member id, for every room this session is in.
+pub type Memberships = BTreeMap<String, i64>;
+
+/// What the session is to a room.
+#[derive(Debug)]
+pub enum Membership {
+    /// Holds a name in the room.
+    Member(MemberRow),
+    /// Was never in the room (or exited).
+    Stranger,
+    /// Was in the room, but someone else took the name after it went idle.
+    Lost,
+}
+
+/// The rooms this session is in.
+pub async fn memberships(session: &Session) -> Result<Memberships, AppError> {
+    Ok(session.get(ROOMS_KEY).await?.unwrap_or_default())
+}
+
+/// Records that this session is `member_id` in `room`.
+pub async fn remember(session: &Session, room: &RoomName, member_id: i64) -> Result<(), AppError> {
+    let mut rooms = memberships(session).await?;
+    if rooms.is_empty() {
+        // A new identity gets a new session id (no session fixation).
+        session.cycle_id().await?;
+    }
+    rooms.insert(room.as_str().to_owned(), member_id);
+    session.insert(ROOMS_KEY, rooms).await?;
+    Ok(())
+}
+
+/// Forgets this session's membership of `room`.
+pub async fn forget(session: &Session, room: &RoomName) -> Result<(), AppError> {
+    let mut rooms = memberships(session).await?;
+    if rooms.remove(room.as_str()).is_some() {
+        session.insert(ROOMS_KEY, rooms).await?;
+    }
+    Ok(())
+}
+
+/// Looks the session up in a room. Authorisation is by this scoping: a
+/// room's content is only reached through the session's own membership.
+pub async fn membership(
+    state: &AppState,
+    session: &Session,
+    room: &RoomName,
+) -> Result<Membership, AppError> {
+    let Some(&member_id) = memberships(session).await?.get(room.as_str()) else {
+        return Ok(Membership::Stranger);
+    };
+    match state.store.member(member_id).await? {
+        Some(member) if member.room == room.as_str() => Ok(Membership::Member(member)),
+        _ => {
+            forget(session, room).await?;
+            Ok(Membership::Lost)
+        }
+    }
+}
+
+/// The member, or a 403 for anyone else (API-style routes).
+pub async fn require_member(
+    state: &AppState,
+    session: &Session,
+    room: &RoomName,
+) -> Result<MemberRow, AppError> {
+    match membership(state, session, room).await? {
+        Membership::Member(member) => Ok(member),
+        Membership::Stranger | Membership::Lost => {
+            Err(AppError::Forbidden("Join this room first."))
+        }
+    }
+}
+
+/// Parses a room from a path segment; a malformed one is simply not found.
+pub fn room_from_path(room: &str) -> Result<RoomName, AppError> {
+    RoomName::parse(room).map_err(|_| AppError::NotFound("There is no such room."))
+}

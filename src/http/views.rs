@@ -1,0 +1,169 @@
+//! The askama views: pages, the message partial shared by page, history and
+//! SSE, and the encoding of a rendered message into an SSE frame.
+
+use askama::Template;
+use axum::response::Html;
+use bytes::Bytes;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+
+use super::AppError;
+use crate::chat::{Frame, Message};
+
+/// How many messages a page or a history fragment shows.
+pub const PAGE_SIZE: i64 = 50;
+
+/// A message as the partial shows it.
+pub struct MessageView {
+    seq: i64,
+    author_id: i64,
+    author: String,
+    initial: String,
+    body: String,
+    iso_time: String,
+    short_time: String,
+}
+
+impl From<&Message> for MessageView {
+    fn from(message: &Message) -> Self {
+        let time = OffsetDateTime::from_unix_timestamp_nanos(i128::from(message.created_at) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        Self {
+            seq: message.seq,
+            author_id: message.author_id,
+            author: message.author.clone(),
+            initial: message.author.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
+            body: message.body.clone(),
+            iso_time: time.format(&Rfc3339).unwrap_or_default(),
+            short_time: time
+                .format(format_description!("[hour]:[minute]"))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One message on its own: the SSE payload.
+#[derive(Template)]
+#[template(path = "partials/message.html")]
+pub struct MessagePartial {
+    m: MessageView,
+}
+
+/// A run of messages with, when older ones exist, the element that loads
+/// them once it scrolls into view.
+#[derive(Template)]
+#[template(path = "partials/history.html")]
+pub struct HistoryPartial {
+    /// The room, for the next page's URL.
+    pub room: String,
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    /// The seq to load older messages before, if there are any.
+    pub more_before: Option<i64>,
+}
+
+impl HistoryPartial {
+    /// Builds a page of history from up to `PAGE_SIZE + 1` messages, oldest
+    /// first: the extra one only says that there is more.
+    pub fn new(room: &str, mut messages: Vec<Message>) -> Self {
+        let has_more = messages.len() as i64 > PAGE_SIZE;
+        if has_more {
+            messages.remove(0);
+        }
+        let more_before = has_more.then(|| messages.first().map(|m| m.seq)).flatten();
+        Self {
+            room: room.to_owned(),
+            messages: messages.iter().map(MessageView::from).collect(),
+            more_before,
+        }
+    }
+}
+
+/// The composer: the message box and send button (also re-rendered after
+/// each htmx post, empty, or with the text and an error).
+#[derive(Template)]
+#[template(path = "partials/composer.html")]
+pub struct Composer {
+    /// The room posted to.
+    pub room: String,
+    /// The text to keep in the box (after an error).
+    pub value: String,
+    /// Why the last post failed, if it did.
+    pub error: Option<String>,
+    /// Focus the box once swapped in.
+    pub autofocus: bool,
+}
+
+/// The room page.
+#[derive(Template)]
+#[template(path = "pages/room.html")]
+pub struct RoomPage {
+    /// The room.
+    pub room: String,
+    /// The viewer's name.
+    pub me: String,
+    /// The viewer's member id (for the viewer's-own style sheet).
+    pub me_id: i64,
+    /// The newest messages.
+    pub history: HistoryPartial,
+    /// The seq of the newest message shown: the stream replays after it.
+    pub last_seq: i64,
+    /// The message box.
+    pub composer: Composer,
+}
+
+/// The join page.
+#[derive(Template)]
+#[template(path = "pages/join.html")]
+pub struct JoinPage {
+    /// The username field's value.
+    pub username: String,
+    /// The room field's value.
+    pub room: String,
+    /// What is wrong with the username, if anything.
+    pub username_error: Option<String>,
+    /// What is wrong with the room, if anything.
+    pub room_error: Option<String>,
+    /// A sentence above the form (e.g. why the user is back here).
+    pub notice: Option<String>,
+    /// The rooms this session is in: (room, name).
+    pub rooms: Vec<(String, String)>,
+}
+
+/// The style sheet that puts one viewer's own messages on the right.
+#[derive(Template)]
+#[template(path = "mine.css", escape = "none")]
+pub struct MineCss {
+    /// The viewer's member id.
+    pub id: i64,
+}
+
+/// Renders a template into an HTML response body.
+pub fn html(template: &impl Template) -> Result<Html<String>, AppError> {
+    Ok(Html(template.render()?))
+}
+
+/// Renders a message once and encodes it as an SSE event: `id:` the seq,
+/// one `data:` line per line of HTML, no `event:` line (htmx 4 swaps only
+/// unnamed events).
+pub fn frame(message: &Message) -> Result<Frame, AppError> {
+    let html = MessagePartial { m: message.into() }.render()?;
+    let mut event = String::with_capacity(html.len() + 32);
+    event.push_str("id: ");
+    event.push_str(&message.seq.to_string());
+    event.push('\n');
+    for line in html.lines() {
+        event.push_str("data: ");
+        event.push_str(line);
+        event.push('\n');
+    }
+    event.push('\n');
+    Ok(Frame {
+        seq: message.seq,
+        bytes: Bytes::from(event),
+    })
+}
+
+

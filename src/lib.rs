@@ -1,0 +1,23 @@
+//! natter: a real-time room chat for the web.
+//!
+//! A tour of the crate, outside in:
+//! - [`config`]: the command-line flags and their environment fallbacks.
+//! - [`startup`]: [`startup::App`] connects the database, runs migrations,
+//!   binds the listener (port 0 is fine, tests use it) and serves until a
+//!   shutdown future resolves.
+//! - [`http`]: the web layer. One module per resource (`join`, `rooms`,
+//!   `messages`, `events`), the one [`http::AppError`], the session-backed
+//!   membership lookup and the askama views.
+//! - [`chat`]: the domain, free of HTTP: names that parse, message bodies,
+//!   the live hub that fans a rendered frame out to a room's subscribers, and
+//!   presence (who has a stream open).
+//! - [`store`]: every SQL statement, written once and run on SQLite or
+//!   PostgreSQL.
+//! - [`telemetry`]: tracing setup and the OS shutdown signal.
+
+pub mod chat;
+pub mod config;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

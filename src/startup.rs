@@ -1,0 +1,128 @@
+//! Building and running the server: database, migrations, session store,
+//! listener, background tasks and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::chat::{now_millis, Hub, Presence};
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::store::Store;
+
+/// How often expired sessions are deleted.
+const SESSION_CLEANUP: Duration = Duration::from_secs(3600);
+
+/// A built server, bound and ready to run.
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+    state: AppState,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl App {
+    /// Connects to the database, brings the schema up to date and binds
+    /// the listener (`--bind` with port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        let state = AppState {
+            store: store.clone(),
+            hub: Hub::new(),
+            presence: Presence::new(),
+            name_idle: Duration::from_secs(config.name_idle_secs),
+            shutdown: CancellationToken::new(),
+        };
+        let mut background = Vec::new();
+        let router = match &store {
+            Store::Sqlite(pool) => {
+                let sessions = SqliteStore::new(pool.clone());
+                sessions.migrate().await?;
+                background.push(tokio::spawn(delete_expired(sessions.clone())));
+                http::router(state.clone(), sessions, config.secure_cookies)
+            }
+            Store::Postgres(pool) => {
+                let sessions = PostgresStore::new(pool.clone());
+                sessions.migrate().await?;
+                background.push(tokio::spawn(delete_expired(sessions.clone())));
+                http::router(state.clone(), sessions, config.secure_cookies)
+            }
+        };
+        background.push(tokio::spawn(sweep_presence(state.clone())));
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            addr,
+            router,
+            state,
+            background,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, ends every
+    /// event stream, lets in-flight requests finish and closes the database.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let token = self.state.shutdown.clone();
+        let stop = async move {
+            shutdown.await;
+            token.cancel();
+        };
+        let served = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await;
+        self.state.shutdown.cancel();
+        for task in &self.background {
+            task.abort();
+        }
+        // Streams have ended: record when their members were last here.
+        touch_present(&self.state).await;
+        self.state.store.close().await;
+        tracing::info!("natter stopped");
+        Ok(served?)
+    }
+}
+
+async fn delete_expired<S: ExpiredDeletion>(sessions: S) {
+    if let Err(error) = sessions.continuously_delete_expired(SESSION_CLEANUP).await {
+        tracing::error!(%error, "expired session cleanup stopped");
+    }
+}
+
+/// Keeps the names of members with open streams from going idle: writes
+/// their `last_seen` a few times per idle period.
+async fn sweep_presence(state: AppState) {
+    let period = (state.name_idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        touch_present(&state).await;
+    }
+}
+
+async fn touch_present(state: &AppState) {
+    let ids = state.presence.take_seen();
+    if ids.is_empty() {
+        return;
+    }
+    if let Err(error) = state.store.touch(&ids, now_millis()).await {
+        tracing::warn!(%error, "cannot record presence");
+    }
+}

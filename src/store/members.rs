@@ -1,0 +1,116 @@
+//! Rooms and members: who holds which name in which room.
+
+use super::{with_pool, Store, StoreError};
+use crate::chat::{RoomName, Username};
+
+/// A member row: a session's hold on a name in a room.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberRow {
+    /// Never reused, so a stale session can never point at someone else.
+    pub id: i64,
+    /// The room.
+    pub room: String,
+    /// The name as typed.
+    pub name: String,
+    /// When the member last posted or had a stream open (ms since epoch).
+    pub last_seen: i64,
+}
+
+/// What a join attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinOutcome {
+    /// The name is now this member's.
+    Joined(MemberRow),
+    /// Someone active holds the name in this room.
+    NameTaken,
+}
+
+impl Store {
+    /// Creates the room if needed and claims `name` in it. A holder idle
+    /// since before `idle_cutoff` loses the name to this join. Uniqueness
+    /// is the database's `UNIQUE (room, name_key)`, so it holds across
+    /// instances and under races.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn join(
+        &self,
+        room: &RoomName,
+        name: &Username,
+        now: i64,
+        idle_cutoff: i64,
+    ) -> Result<JoinOutcome, StoreError> {
+        let begin = self.begin_write();
+        with_pool!(self, |pool, Db| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query(
+                "INSERT INTO rooms (name, last_seq, created_at) VALUES ($1, 0, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(room.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM members WHERE room = $1 AND name_key = $2 AND last_seen < $3")
+                .bind(room.as_str())
+                .bind(name.key())
+                .bind(idle_cutoff)
+                .execute(&mut *tx)
+                .await?;
+            let member: Option<MemberRow> = sqlx::query_as(
+                "INSERT INTO members (room, name, name_key, joined_at, last_seen) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (room, name_key) DO NOTHING \
+                 RETURNING id, room, name, last_seen",
+            )
+            .bind(room.as_str())
+            .bind(name.as_str())
+            .bind(name.key())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(member.map_or(JoinOutcome::NameTaken, JoinOutcome::Joined))
+        })
+    }
+
+    /// The member with this id, if it still holds its name.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn member(&self, id: i64) -> Result<Option<MemberRow>, StoreError> {
+        with_pool!(self, |pool, Db| {
+            Ok(
+                sqlx::query_as("SELECT id, room, name, last_seen FROM members WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Releases a member's name.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn leave(&self, id: i64) -> Result<(), StoreError> {
+        with_pool!(self, |pool, Db| {
+            sqlx::query("DELETE FROM members WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records that these members were active at `now`.
+    #[tracing::instrument(skip(self, ids), fields(count = ids.len()), err)]
+    pub async fn touch(&self, ids: &[i64], now: i64) -> Result<(), StoreError> {
+        for chunk in ids.chunks(500) {
+            with_pool!(self, |pool, Db| {
+                let mut query = sqlx::QueryBuilder::<Db>::new("UPDATE members SET last_seen = ");
+                query.push_bind(now).push(" WHERE id IN (");
+                let mut ids = query.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                query.push(")");
+                query.build().execute(pool).await?;
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! Storage: every SQL statement natter runs, written once and executed on
+//! SQLite (the embedded default) or PostgreSQL.
+//!
+//! Statements use `$1, $2, …` placeholders, numbered in order of first use,
+//! which both drivers accept, and only types both map the same way (`TEXT`,
+//! 64-bit integers; times are milliseconds since the epoch).
+
+mod members;
+mod messages;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqliteSynchronous;
+
+pub use members::{JoinOutcome, MemberRow};
+
+/// Runs `$body` with `$pool` bound to the concrete pool and `$db` to its
+/// database type, so each statement is written once for both backends.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident, $db:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            $crate::store::Store::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// How long a request waits for a database connection before it is told
+/// the database is unavailable (503) rather than hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A handle to natter's database: cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// The embedded default: one SQLite file.
+    Sqlite(SqlitePool),
+    /// The shared database for several instances.
+    Postgres(PgPool),
+}
+
+/// A storage failure, split by what the user should be told.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached, or is locked or restarting: try later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Anything else: a bug or corruption, logged and shown as a 500.
+    #[error("database error")]
+    Failed(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        use sqlx::Error as E;
+        let unavailable = match &error {
+            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => true,
+            E::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: 5 BUSY, 6 LOCKED (and extended codes of those);
+                // PostgreSQL: class 08 connection, 57P0x shutdown, 53 resources.
+                let sqlite_busy = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                sqlite_busy
+                    || code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code.starts_with("53")
+            }
+            _ => false,
+        };
+        if unavailable {
+            Self::Unavailable(error)
+        } else {
+            Self::Failed(error)
+        }
+    }
+}
+
+impl Store {
+    /// Connects to the database named by `url` (`sqlite:…` or `postgres://…`),
+    /// creating a SQLite file if it does not exist yet.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await?;
+            return Ok(Self::Postgres(pool));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL still survives a crash of the process; only a
+            // power loss can take the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(2))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(Self::Sqlite(pool))
+    }
+
+    /// Brings the schema up to date. Safe to run from several instances at
+    /// once: sqlx takes a lock around PostgreSQL migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers whether the database responds (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, |pool, Db| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection (on shutdown, so SQLite checkpoints cleanly).
+    pub async fn close(&self) {
+        with_pool!(self, |pool, Db| pool.close().await)
+    }
+
+    /// The statement that opens a transaction which will write: SQLite must
+    /// take the write lock up front or a read-then-write transaction can
+    /// fail with `SQLITE_BUSY` instead of waiting.
+    fn begin_write(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "BEGIN IMMEDIATE",
+            Self::Postgres(_) => "BEGIN",
+        }
+    }
+}
