@@ -1,0 +1,10 @@
+//! Integration tests: the real server, real HTTP and SSE, a fresh database
+//! per test, every test on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod history;
+mod join;
+mod lifecycle;
+mod messages;
+mod stream;
