@@ -76,7 +76,10 @@ impl App {
 
     /// Serves until `shutdown` resolves, then stops accepting, ends every
     /// event stream, lets in-flight requests finish and closes the database.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let token = self.state.shutdown.clone();
         let stop = async move {
             shutdown.await;
@@ -84,7 +87,8 @@ impl App {
         };
         let served = axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(stop)
         .await;

@@ -74,7 +74,9 @@ impl Hub {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, broadcast::Sender<Frame>>> {
         // A std mutex: it is never held across an await, and a poisoned map
         // is still a valid map.
-        self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.rooms
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -107,7 +109,10 @@ mod tests {
     use super::*;
 
     fn frame(seq: i64) -> Frame {
-        Frame { seq, bytes: Bytes::from(format!("id: {seq}\n\n")) }
+        Frame {
+            seq,
+            bytes: Bytes::from(format!("id: {seq}\n\n")),
+        }
     }
 
     #[tokio::test]
@@ -119,7 +124,10 @@ mod tests {
         assert_eq!(hub.publish("nobody", frame(1)), 0);
         let got = lobby.recv().await.map(|f| f.seq);
         assert_eq!(got.ok(), Some(1));
-        assert!(other.receiver.as_mut().is_some_and(|r| r.try_recv().is_err()));
+        assert!(other
+            .receiver
+            .as_mut()
+            .is_some_and(|r| r.try_recv().is_err()));
         drop(lobby);
         assert_eq!(hub.room_count(), 1);
         drop(other);

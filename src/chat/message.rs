@@ -20,7 +20,10 @@ impl MessageBody {
         if body.chars().count() > MAX_BODY_CHARS {
             return Err("A message can be at most 2000 characters long.");
         }
-        if body.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if body
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             return Err("A message cannot contain control characters.");
         }
         Ok(Self(body.to_owned()))

@@ -7,8 +7,7 @@ use std::fmt;
 pub struct RoomName(String);
 
 /// The rule a room name must follow, shown to whoever breaks it.
-pub const ROOM_RULE: &str =
-    "Room names are 1 to 64 characters: letters a-z, digits, '-' and '_'.";
+pub const ROOM_RULE: &str = "Room names are 1 to 64 characters: letters a-z, digits, '-' and '_'.";
 
 impl RoomName {
     /// Parses what a person typed: surrounding whitespace is dropped and
@@ -86,7 +85,15 @@ mod tests {
         assert_eq!(RoomName::parse(" Lobby ").map(|r| r.0), Ok("lobby".into()));
         assert!(RoomName::parse("a-b_c9").is_ok());
         assert!(RoomName::parse(&"x".repeat(64)).is_ok());
-        for bad in ["", "  ", "with space", "ümlaut", "a/b", "a.b", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "  ",
+            "with space",
+            "ümlaut",
+            "a/b",
+            "a.b",
+            &"x".repeat(65),
+        ] {
             assert_eq!(RoomName::parse(bad), Err(ROOM_RULE), "{bad:?}");
         }
     }

@@ -58,7 +58,9 @@ impl Presence {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // Never held across an await; a poisoned table is still usable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -9,7 +9,11 @@ use axum::response::{IntoResponse, Response};
 
 /// (file name, content type, bytes).
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("natter.css", "text/css; charset=utf-8", include_bytes!("../../assets/natter.css")),
+    (
+        "natter.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/natter.css"),
+    ),
     (
         "htmx.min.js",
         "text/javascript; charset=utf-8",

@@ -61,7 +61,9 @@ impl AppError {
     pub fn log(&self) {
         match self {
             Self::Unavailable(error) => tracing::warn!(error = format!("{error:#}"), "unavailable"),
-            Self::Internal(error) => tracing::error!(error = format!("{error:#}"), "internal error"),
+            Self::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error")
+            }
             _ => {}
         }
     }

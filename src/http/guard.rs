@@ -11,11 +11,18 @@ use axum::response::{IntoResponse, Response};
 /// which must then name this host. curl and other non-browser clients send
 /// neither and carry no ambient cookies, so they pass.
 pub async fn cross_site(request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();
-    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let refused = match text("sec-fetch-site") {
         Some(site) => !matches!(site, "same-origin" | "none"),
         None => match (text("origin"), text("host")) {

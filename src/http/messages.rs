@@ -41,12 +41,11 @@ struct MessageJson<'a> {
 
 impl<'a> From<&'a Message> for MessageJson<'a> {
     fn from(message: &'a Message) -> Self {
-        let created_at = OffsetDateTime::from_unix_timestamp_nanos(
-            i128::from(message.created_at) * 1_000_000,
-        )
-        .ok()
-        .and_then(|time| time.format(&Rfc3339).ok())
-        .unwrap_or_default();
+        let created_at =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(message.created_at) * 1_000_000)
+                .ok()
+                .and_then(|time| time.format(&Rfc3339).ok())
+                .unwrap_or_default();
         Self {
             seq: message.seq,
             room: &message.room,
@@ -67,7 +66,12 @@ enum Client {
 
 impl Client {
     fn of(headers: &HeaderMap) -> Self {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
         if header("hx-request") == "true" {
             Self::Htmx
         } else if header("accept").contains("application/json") {
@@ -94,7 +98,9 @@ async fn post(
     let mut response = match store_and_publish(&state, &session, &room, form).await {
         Ok(message) => match client {
             Client::Htmx => composer(&message.room, String::new(), None, StatusCode::OK),
-            Client::Json => (StatusCode::CREATED, Json(MessageJson::from(&message))).into_response(),
+            Client::Json => {
+                (StatusCode::CREATED, Json(MessageJson::from(&message))).into_response()
+            }
             Client::Form => Redirect::to(&format!("/rooms/{}", message.room)).into_response(),
         },
         // A non-member's htmx post goes to the join form instead of

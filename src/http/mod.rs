@@ -71,9 +71,9 @@ where
         .with_same_site(SameSite::Lax)
         .with_http_only(true)
         .with_secure(secure_cookies)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(
-            SESSION_INACTIVITY_DAYS,
-        )));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(SESSION_INACTIVITY_DAYS),
+        ));
     Router::new()
         .merge(join::router())
         .merge(rooms::router())
@@ -99,7 +99,10 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(error) => {
             tracing::warn!(%error, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable\n")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable\n",
+            )
         }
     }
 }

@@ -8,7 +8,6 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-
 use super::AppError;
 use crate::chat::{Frame, Message};
 
@@ -28,13 +27,19 @@ pub struct MessageView {
 
 impl From<&Message> for MessageView {
     fn from(message: &Message) -> Self {
-        let time = OffsetDateTime::from_unix_timestamp_nanos(i128::from(message.created_at) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let time =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(message.created_at) * 1_000_000)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         Self {
             seq: message.seq,
             author_id: message.author_id,
             author: message.author.clone(),
-            initial: message.author.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default(),
+            initial: message
+                .author
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_default(),
             body: message.body.clone(),
             iso_time: time.format(&Rfc3339).unwrap_or_default(),
             short_time: time
@@ -165,5 +170,3 @@ pub fn frame(message: &Message) -> Result<Frame, AppError> {
         bytes: Bytes::from(event),
     })
 }
-
-

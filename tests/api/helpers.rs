@@ -82,17 +82,27 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite:{}", dir.path().join("natter.db").display());
-                Self { url, pg_name: None, _dir: Some(dir) }
+                Self {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let name = format!("natter_test_{:016x}", rand_u64());
-                let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL).await.expect("postgres");
+                let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL)
+                    .await
+                    .expect("postgres");
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .await
                     .expect("create test database");
                 let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-                Self { url, pg_name: Some(name), _dir: None }
+                Self {
+                    url,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
             }
         }
     }
@@ -100,18 +110,23 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Drop runs outside async: use a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await?;
-                Ok::<_, sqlx::Error>(())
-            })
-            .map_err(std::io::Error::other)
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime
+                .block_on(async {
+                    let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL).await?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await?;
+                    Ok::<_, sqlx::Error>(())
+                })
+                .map_err(std::io::Error::other)
         })
         .join();
     }
@@ -120,7 +135,12 @@ impl Drop for TestDb {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
     hasher.finish()
 }
 
@@ -153,7 +173,13 @@ async fn start(db: TestDb, config: Config) -> TestApp {
     let server = tokio::spawn(app.run(async move {
         let _ = stopped.await;
     }));
-    TestApp { addr, db, config, stop: Some(stop), server: Some(server) }
+    TestApp {
+        addr,
+        db,
+        config,
+        stop: Some(stop),
+        server: Some(server),
+    }
 }
 
 impl TestApp {
@@ -165,7 +191,10 @@ impl TestApp {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        User { client, base: self.addr.clone() }
+        User {
+            client,
+            base: self.addr.clone(),
+        }
     }
 
     /// Stops the server gracefully and waits for it.
@@ -185,18 +214,35 @@ impl TestApp {
     /// Stops this server and starts a new one on the same database.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
-        let db = std::mem::replace(&mut self.db, TestDb { url: String::new(), pg_name: None, _dir: None });
+        let db = std::mem::replace(
+            &mut self.db,
+            TestDb {
+                url: String::new(),
+                pg_name: None,
+                _dir: None,
+            },
+        );
         start(db, self.config.clone()).await
     }
 
     /// A number from the database, straight from SQL (for "nothing stored").
     pub async fn count(&self, sql: &str) -> i64 {
         if self.db.url.starts_with("sqlite:") {
-            let mut connection = sqlx::SqliteConnection::connect(&self.db.url).await.expect("sqlite");
-            sqlx::query_scalar(sql).fetch_one(&mut connection).await.expect("count")
+            let mut connection = sqlx::SqliteConnection::connect(&self.db.url)
+                .await
+                .expect("sqlite");
+            sqlx::query_scalar(sql)
+                .fetch_one(&mut connection)
+                .await
+                .expect("count")
         } else {
-            let mut connection = sqlx::PgConnection::connect(&self.db.url).await.expect("postgres");
-            sqlx::query_scalar(sql).fetch_one(&mut connection).await.expect("count")
+            let mut connection = sqlx::PgConnection::connect(&self.db.url)
+                .await
+                .expect("postgres");
+            sqlx::query_scalar(sql)
+                .fetch_one(&mut connection)
+                .await
+                .expect("count")
         }
     }
 }
@@ -219,7 +265,10 @@ pub struct User {
 impl User {
     /// The same person (same cookies) talking to another server.
     pub fn on(&self, app: &TestApp) -> User {
-        User { client: self.client.clone(), base: app.addr.clone() }
+        User {
+            client: self.client.clone(),
+            base: app.addr.clone(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -231,22 +280,33 @@ impl User {
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client.post(self.url(path)).form(form).send().await.expect("POST")
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Joins a room; asserts it worked.
     pub async fn join(&self, username: &str, room: &str) {
         let response = self.try_join(username, room).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "join {username} in {room}");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "join {username} in {room}"
+        );
     }
 
     pub async fn try_join(&self, username: &str, room: &str) -> Response {
-        self.post_form("/join-room", &[("username", username), ("room", room)]).await
+        self.post_form("/join-room", &[("username", username), ("room", room)])
+            .await
     }
 
     /// Posts a message as a plain client; returns the response.
     pub async fn say(&self, room: &str, body: &str) -> Response {
-        self.post_form(&format!("/rooms/{room}/messages"), &[("body", body)]).await
+        self.post_form(&format!("/rooms/{room}/messages"), &[("body", body)])
+            .await
     }
 
     /// Posts a message asking for JSON; asserts 201 and returns its seq.
@@ -266,17 +326,31 @@ impl User {
 
     /// Opens the room's event stream; asserts it is one.
     pub async fn events(&self, room: &str, headers: HeaderMap) -> Sse {
-        let response = self.open_events(&format!("/rooms/{room}/events"), headers).await;
+        let response = self
+            .open_events(&format!("/rooms/{room}/events"), headers)
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
-        let content_type = response.headers()["content-type"].to_str().unwrap_or("").to_owned();
-        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
         Sse::new(response)
     }
 
     pub async fn open_events(&self, path: &str, headers: HeaderMap) -> Response {
         // No overall timeout: a stream lives as long as the test wants.
         let client = self.client.clone();
-        client.get(self.url(path)).headers(headers).timeout(Duration::from_secs(3600)).send().await.expect("GET events")
+        client
+            .get(self.url(path))
+            .headers(headers)
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .expect("GET events")
     }
 
     pub async fn text(&self, path: &str) -> (StatusCode, String) {
@@ -296,32 +370,46 @@ pub struct Event {
 
 impl Event {
     pub fn seq(&self) -> i64 {
-        self.id.as_deref().and_then(|id| id.parse().ok()).expect("event has a numeric id")
+        self.id
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .expect("event has a numeric id")
     }
 }
 
 /// A small SSE reader over a real response body.
 pub struct Sse {
-    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
 }
 
 impl Sse {
     pub fn new(response: Response) -> Self {
-        Self { stream: Box::pin(response.bytes_stream()), buffer: String::new() }
+        Self {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
     }
 
     /// The next event, or `None` if none arrives within `wait` or the
     /// stream ends.
     pub async fn next_within(&mut self, wait: Duration) -> Option<Event> {
-        tokio::time::timeout(wait, self.next_event()).await.ok().flatten()
+        tokio::time::timeout(wait, self.next_event())
+            .await
+            .ok()
+            .flatten()
     }
 
     async fn next_event(&mut self) -> Option<Event> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let mut event = Event { id: None, event: None, data: String::new() };
+                let mut event = Event {
+                    id: None,
+                    event: None,
+                    data: String::new(),
+                };
                 let mut has_data = false;
                 for line in block.lines() {
                     if line.starts_with(':') || line.is_empty() {

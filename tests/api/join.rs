@@ -23,7 +23,10 @@ async fn root_redirects_to_the_join_form(backend: Backend) {
     let (status, page) = app.user().text("/join-room?room=Lobby").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"name="username""#));
-    assert!(page.contains(r#"name="room" value="lobby""#), "room pre-filled");
+    assert!(
+        page.contains(r#"name="room" value="lobby""#),
+        "room pre-filled"
+    );
 }
 
 /// Joining makes the room, sets a cookie and leads to a page for members.
@@ -33,9 +36,18 @@ async fn joining_creates_the_room_and_enters_it(backend: Backend) {
     let response = alice.try_join("Alice", "Lobby").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/rooms/lobby");
-    let cookie = response.headers()["set-cookie"].to_str().unwrap_or("").to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "no Secure cookie without --secure-cookies");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "no Secure cookie without --secure-cookies"
+    );
     let (status, page) = alice.text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<h1>lobby</h1>"));
@@ -79,13 +91,24 @@ async fn invalid_join_input_gets_the_rule_and_stores_nothing(backend: Backend) {
     ];
     for (username, room, rule) in cases {
         let response = app.user().try_join(username, room).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{username:?} {room:?}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{username:?} {room:?}"
+        );
         let page = response.text().await.unwrap_or_default();
         assert!(page.contains(rule), "{username:?} {room:?} names the rule");
         assert!(!page.contains("<script>"), "input is escaped");
     }
-    let response = app.user().post_form("/join-room", &[("room", "lobby")]).await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "missing field");
+    let response = app
+        .user()
+        .post_form("/join-room", &[("room", "lobby")])
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "missing field"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM rooms").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM members").await, 0);
 }
@@ -104,7 +127,9 @@ async fn strangers_are_sent_to_the_join_form_and_refused_elsewhere(backend: Back
     assert_eq!(response.headers()["location"], "/join-room?room=lobby");
     let response = stranger.say("lobby", "hi").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = stranger.open_events("/rooms/lobby/events?after=0", Default::default()).await;
+    let response = stranger
+        .open_events("/rooms/lobby/events?after=0", Default::default())
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let (status, body) = stranger.text("/rooms/lobby/messages?before=99").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -120,8 +145,14 @@ async fn exit_releases_the_name(backend: Backend) {
     let response = alice.post_form("/rooms/lobby/exit", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/join-room");
-    assert_eq!(alice.get("/rooms/lobby").await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(alice.say("lobby", "still here?").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        alice.get("/rooms/lobby").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        alice.say("lobby", "still here?").await.status(),
+        StatusCode::FORBIDDEN
+    );
     app.user().join("Alice", "lobby").await;
 }
 

@@ -27,7 +27,10 @@ async fn identity_and_history_survive_a_restart(backend: Backend) {
     assert!(page.contains(r#"<span class="whoami">alice</span>"#));
     assert!(page.contains("before"));
     assert_eq!(alice.say_json("lobby", "after").await, 2);
-    assert_eq!(app.user().try_join("alice", "lobby").await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.user().try_join("alice", "lobby").await.status(),
+        StatusCode::CONFLICT
+    );
 }
 
 /// After the idle time a name is free; the holder who lost it is sent to
@@ -43,12 +46,18 @@ async fn an_idle_name_can_be_taken_and_its_old_holder_is_told_why(backend: Backe
     bob.join("Alice", "lobby").await;
     let response = alice.get("/rooms/lobby").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = response.headers()["location"].to_str().unwrap_or("").to_owned();
+    let location = response.headers()["location"]
+        .to_str()
+        .unwrap_or("")
+        .to_owned();
     assert_eq!(location, "/join-room?room=lobby&why=taken");
     let (_, page) = alice.text(&location).await;
     assert!(page.contains("someone else took your name in lobby"));
     assert!(page.contains(r#"name="room" value="lobby""#));
-    assert_eq!(alice.say("lobby", "hi").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        alice.say("lobby", "hi").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 /// A member with a stream open is not idle.
@@ -58,7 +67,10 @@ async fn an_open_stream_keeps_the_name(backend: Backend) {
     alice.join("alice", "lobby").await;
     let _stream = alice.events("lobby", HeaderMap::new()).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(app.user().try_join("alice", "lobby").await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.user().try_join("alice", "lobby").await.status(),
+        StatusCode::CONFLICT
+    );
 }
 
 /// `/healthz`, the security headers, and cacheable assets.
@@ -68,16 +80,30 @@ async fn health_headers_and_assets(backend: Backend) {
     let response = user.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers();
-    assert!(headers["content-security-policy"].to_str().unwrap_or("").contains("default-src 'self'"));
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap_or("")
+        .contains("default-src 'self'"));
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    assert!(headers["content-security-policy"].to_str().unwrap_or("").contains("frame-ancestors 'none'"));
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap_or("")
+        .contains("frame-ancestors 'none'"));
     let (_, page) = user.text("/join-room").await;
     for asset in ["natter.css", "htmx.min.js", "hx-sse.js"] {
-        let at = page.find(&format!("/assets/{asset}?v=")).expect("asset linked");
+        let at = page
+            .find(&format!("/assets/{asset}?v="))
+            .expect("asset linked");
         let url = &page[at..at + page[at..].find('"').unwrap_or(0)];
         let response = user.get(url).await;
         assert_eq!(response.status(), StatusCode::OK, "{url}");
-        assert!(response.headers()["cache-control"].to_str().unwrap_or("").contains("immutable"));
+        assert!(response.headers()["cache-control"]
+            .to_str()
+            .unwrap_or("")
+            .contains("immutable"));
     }
-    assert_eq!(user.get("/assets/nope.js").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        user.get("/assets/nope.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

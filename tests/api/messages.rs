@@ -70,7 +70,10 @@ async fn htmx_gets_a_fresh_composer_or_the_error_in_it(backend: Backend) {
     };
     let response = post("hi").await.expect("post");
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers()["vary"].to_str().unwrap_or("").contains("HX-Request"));
+    assert!(response.headers()["vary"]
+        .to_str()
+        .unwrap_or("")
+        .contains("HX-Request"));
     let html = response.text().await.unwrap_or_default();
     assert!(html.contains(r#"id="composer""#) && html.contains(r#"value="""#));
     assert!(html.contains("autofocus"), "focus stays in the box");
@@ -97,10 +100,17 @@ async fn invalid_bodies_get_a_sentence_and_store_nothing(backend: Backend) {
     ] {
         let response = alice.say("lobby", body).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(response.text().await.unwrap_or_default().contains(sentence), "{sentence}");
+        assert!(
+            response.text().await.unwrap_or_default().contains(sentence),
+            "{sentence}"
+        );
     }
     let response = alice.post_form("/rooms/lobby/messages", &[]).await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "missing body");
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "missing body"
+    );
     let response = alice
         .client
         .post(alice.url("/rooms/lobby/messages"))
@@ -135,7 +145,11 @@ async fn the_author_is_always_the_session(backend: Backend) {
         .client
         .post(mallory.url("/rooms/lobby/messages"))
         .header("accept", "application/json")
-        .form(&[("body", "I am alice"), ("author", "alice"), ("username", "alice")])
+        .form(&[
+            ("body", "I am alice"),
+            ("author", "alice"),
+            ("username", "alice"),
+        ])
         .send()
         .await
         .expect("post");
@@ -158,8 +172,14 @@ async fn html_in_messages_and_names_is_shown_as_text_everywhere(backend: Backend
     let (_, page) = alice.text("/rooms/lobby").await;
     let (_, fragment) = alice.text("/rooms/lobby/messages?before=2").await;
     for html in [&event.data, &page, &fragment] {
-        assert!(!html.contains("<script>alert") && !html.contains("<img"), "{html}");
-        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || html.contains("&lt;script&gt;"));
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                || html.contains("&lt;script&gt;")
+        );
         assert!(html.contains(r#"id="message-1""#));
     }
 }
@@ -186,11 +206,25 @@ async fn cross_site_posts_are_refused(backend: Backend) {
             .await
             .expect("post");
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
-        let response = alice.client.post(alice.url("/rooms/lobby/exit")).header(*name, value).send().await.expect("exit");
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "exit {name}: {value}");
+        let response = alice
+            .client
+            .post(alice.url("/rooms/lobby/exit"))
+            .header(*name, value)
+            .send()
+            .await
+            .expect("exit");
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "exit {name}: {value}"
+        );
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM members").await, 1, "still a member");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM members").await,
+        1,
+        "still a member"
+    );
     let response = alice
         .client
         .post(alice.url("/rooms/lobby/messages"))

@@ -29,8 +29,17 @@ async fn a_post_reaches_every_member_stream_as_a_fragment(backend: Backend) {
         let event = stream.next_within(WAIT).await.expect("event arrives");
         assert_eq!(event.id.as_deref(), Some("1"));
         assert_eq!(event.event, None, "unnamed: htmx 4 swaps it in");
-        assert!(event.data.starts_with(r#"<article class="msg" id="message-1""#), "{}", event.data);
-        assert!(event.data.contains("two\nlines"), "multi-line data rejoined");
+        assert!(
+            event
+                .data
+                .starts_with(r#"<article class="msg" id="message-1""#),
+            "{}",
+            event.data
+        );
+        assert!(
+            event.data.contains("two\nlines"),
+            "multi-line data rejoined"
+        );
         assert!(event.data.contains(r#"<span class="author">alice</span>"#));
     }
 }
@@ -49,10 +58,18 @@ async fn last_event_id_replays_what_was_missed_without_duplicates(backend: Backe
     assert_eq!(replayed, vec![3, 4, 5]);
     alice.say_json("lobby", "m6").await;
     assert_eq!(stream.next_within(WAIT).await.map(|e| e.seq()), Some(6));
-    assert!(stream.next_within(Duration::from_millis(300)).await.is_none(), "nothing twice");
+    assert!(
+        stream
+            .next_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing twice"
+    );
 
     // ?after= does the same for a page whose stream opens after rendering.
-    let response = alice.open_events("/rooms/lobby/events?after=4", HeaderMap::new()).await;
+    let response = alice
+        .open_events("/rooms/lobby/events?after=4", HeaderMap::new())
+        .await;
     let mut stream = crate::helpers::Sse::new(response);
     let seqs: Vec<i64> = stream.take(2, WAIT).await.iter().map(|e| e.seq()).collect();
     assert_eq!(seqs, vec![5, 6]);
@@ -71,10 +88,14 @@ async fn the_header_wins_over_the_after_parameter(backend: Backend) {
     for i in 1..=4 {
         alice.say_json("lobby", &format!("m{i}")).await;
     }
-    let response = alice.open_events("/rooms/lobby/events?after=1", header("last-event-id", "3")).await;
+    let response = alice
+        .open_events("/rooms/lobby/events?after=1", header("last-event-id", "3"))
+        .await;
     let mut stream = crate::helpers::Sse::new(response);
     assert_eq!(stream.next_within(WAIT).await.map(|e| e.seq()), Some(4));
-    let response = alice.open_events("/rooms/lobby/events?after=zero", HeaderMap::new()).await;
+    let response = alice
+        .open_events("/rooms/lobby/events?after=zero", HeaderMap::new())
+        .await;
     assert_eq!(response.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -106,12 +127,29 @@ async fn concurrent_posters_and_subscribers_see_every_message_once_in_order(back
     let total = POSTERS * PER_POSTER;
     let expected: Vec<i64> = (1..=total as i64).collect();
     for stream in &mut streams {
-        let seqs: Vec<i64> = stream.take(total, WAIT).await.iter().map(|e| e.seq()).collect();
+        let seqs: Vec<i64> = stream
+            .take(total, WAIT)
+            .await
+            .iter()
+            .map(|e| e.seq())
+            .collect();
         assert_eq!(seqs, expected);
-        assert!(stream.next_within(Duration::from_millis(100)).await.is_none(), "no duplicates");
+        assert!(
+            stream
+                .next_within(Duration::from_millis(100))
+                .await
+                .is_none(),
+            "no duplicates"
+        );
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, total as i64);
-    assert_eq!(app.count("SELECT MAX(seq) FROM messages").await, total as i64);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages").await,
+        total as i64
+    );
+    assert_eq!(
+        app.count("SELECT MAX(seq) FROM messages").await,
+        total as i64
+    );
 }
 
 /// Graceful shutdown does not wait on open streams.
