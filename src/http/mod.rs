@@ -12,7 +12,7 @@ mod join;
 mod messages;
 mod rooms;
 mod session;
-mod views;
+pub mod views;
 
 use std::time::Duration;
 
