@@ -11,6 +11,8 @@
 //! - [`chat`]: the domain, free of HTTP: names that parse, message bodies,
 //!   the live hub that fans a rendered frame out to a room's subscribers, and
 //!   presence (who has a stream open).
+//! - [`relay`]: carries other instances' messages (PostgreSQL
+//!   `LISTEN/NOTIFY`) to this instance's subscribers.
 //! - [`store`]: every SQL statement, written once and run on SQLite or
 //!   PostgreSQL.
 //! - [`telemetry`]: tracing setup and the OS shutdown signal.
@@ -18,6 +20,7 @@
 pub mod chat;
 pub mod config;
 pub mod http;
+pub mod relay;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -15,7 +15,8 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 use crate::chat::{now_millis, Hub, Presence};
 use crate::config::Config;
 use crate::http::{self, AppState};
-use crate::store::Store;
+use crate::relay;
+use crate::store::{PgRelay, Pool, Store};
 
 /// How often expired sessions are deleted.
 const SESSION_CLEANUP: Duration = Duration::from_secs(3600);
@@ -43,17 +44,21 @@ impl App {
             shutdown: CancellationToken::new(),
         };
         let mut background = Vec::new();
-        let router = match &store {
-            Store::Sqlite(pool) => {
+        let router = match store.pool() {
+            Pool::Sqlite(pool) => {
                 let sessions = SqliteStore::new(pool.clone());
                 sessions.migrate().await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
                 http::router(state.clone(), sessions, config.secure_cookies)
             }
-            Store::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 let sessions = PostgresStore::new(pool.clone());
-                sessions.migrate().await?;
+                migrate_sessions(&sessions).await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
+                background.push(tokio::spawn(relay::run(
+                    PgRelay::new(pool, store.instance()),
+                    state.clone(),
+                )));
                 http::router(state.clone(), sessions, config.secure_cookies)
             }
         };
@@ -101,6 +106,24 @@ impl App {
         self.state.store.close().await;
         tracing::info!("natter stopped");
         Ok(served?)
+    }
+}
+
+/// Creates the session table. Two instances starting at once can race on
+/// `CREATE ... IF NOT EXISTS` (PostgreSQL reports a duplicate key); the
+/// loser finds the table there on a second try.
+async fn migrate_sessions(sessions: &PostgresStore) -> anyhow::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match sessions.migrate().await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < 3 => {
+                attempt += 1;
+                tracing::info!(%error, attempt, "session table migration raced; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 

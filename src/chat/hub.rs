@@ -24,10 +24,19 @@ pub struct Frame {
     pub bytes: Bytes,
 }
 
+/// A room with subscribers on this instance.
+#[derive(Debug)]
+struct Room {
+    sender: broadcast::Sender<Frame>,
+    /// The newest seq known to be committed and handed to subscribers (or
+    /// read from the store when they subscribed): where a resync starts.
+    last_seq: i64,
+}
+
 /// A cheap-to-clone handle to the rooms' channels.
 #[derive(Debug, Clone, Default)]
 pub struct Hub {
-    rooms: Arc<Mutex<HashMap<String, broadcast::Sender<Frame>>>>,
+    rooms: Arc<Mutex<HashMap<String, Room>>>,
 }
 
 /// A room's receiver. Dropping it removes the room's channel once nobody
@@ -50,7 +59,11 @@ impl Hub {
         let receiver = self
             .lock()
             .entry(room.to_owned())
-            .or_insert_with(|| broadcast::channel(ROOM_CAPACITY).0)
+            .or_insert_with(|| Room {
+                sender: broadcast::channel(ROOM_CAPACITY).0,
+                last_seq: 0,
+            })
+            .sender
             .subscribe();
         Subscription {
             hub: self.clone(),
@@ -62,8 +75,32 @@ impl Hub {
     /// Sends a frame to the room's current subscribers; returns how many.
     pub fn publish(&self, room: &str, frame: Frame) -> usize {
         // Clone the sender out so waking subscribers happens without the lock.
-        let sender = self.lock().get(room).cloned();
+        let sender = self.lock().get_mut(room).map(|room| {
+            room.last_seq = room.last_seq.max(frame.seq);
+            room.sender.clone()
+        });
         sender.map_or(0, |sender| sender.send(frame).unwrap_or(0))
+    }
+
+    /// Records that `seq` is committed in `room` and its subscribers have
+    /// it (or will read it from the store themselves).
+    pub fn observe(&self, room: &str, seq: i64) {
+        if let Some(room) = self.lock().get_mut(room) {
+            room.last_seq = room.last_seq.max(seq);
+        }
+    }
+
+    /// The newest seq handed to the room's subscribers, if it has any.
+    pub fn last_seq(&self, room: &str) -> Option<i64> {
+        self.lock().get(room).map(|room| room.last_seq)
+    }
+
+    /// Every room with subscribers here, with its newest seq.
+    pub fn rooms(&self) -> Vec<(String, i64)> {
+        self.lock()
+            .iter()
+            .map(|(name, room)| (name.clone(), room.last_seq))
+            .collect()
     }
 
     /// How many rooms have a live channel (for tests and metrics).
@@ -71,7 +108,7 @@ impl Hub {
         self.lock().len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, broadcast::Sender<Frame>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Room>> {
         // A std mutex: it is never held across an await, and a poisoned map
         // is still a valid map.
         self.rooms
@@ -97,7 +134,7 @@ impl Drop for Subscription {
         let mut rooms = self.hub.lock();
         if rooms
             .get(&self.room)
-            .is_some_and(|sender| sender.receiver_count() == 0)
+            .is_some_and(|room| room.sender.receiver_count() == 0)
         {
             rooms.remove(&self.room);
         }

@@ -5,11 +5,13 @@ mod hub;
 mod message;
 mod names;
 mod presence;
+mod relay;
 
 pub use hub::{Frame, Hub, Subscription};
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
 pub use presence::{Presence, PresenceGuard};
+pub use relay::{Relay, RelayEvent};
 
 /// The current time in milliseconds since the Unix epoch: the one clock
 /// natter stores (portable between SQLite and PostgreSQL as a plain integer).

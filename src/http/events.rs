@@ -74,11 +74,15 @@ async fn events(
         })
         .transpose()?;
 
-    // Subscribe before reading the store, so nothing falls between the two.
+    // Subscribe before reading the store, so nothing falls between the two:
+    // whatever commits later reaches the hub, whatever committed earlier is
+    // in the store.
     let subscription = state.hub.subscribe(room.as_str());
+    let latest = state.store.last_seq(room.as_str()).await?;
+    state.hub.observe(room.as_str(), latest);
     let (last_sent, catching_up) = match after {
-        Some(after) => (after.max(0), true),
-        None => (state.store.last_seq(room.as_str()).await?, false),
+        Some(after) => (after.max(0), after < latest),
+        None => (latest, false),
     };
     let feed = Feed {
         store: state.store.clone(),

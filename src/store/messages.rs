@@ -44,6 +44,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
         let begin = self.begin_write();
+        let notify = matches!(self.pool(), super::Pool::Postgres(_));
         with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
             let seq: Option<i64> = sqlx::query_scalar(
@@ -72,6 +73,14 @@ impl Store {
                 .bind(member.id)
                 .execute(&mut *tx)
                 .await?;
+            if notify {
+                // Delivered to the other instances on commit, in commit order.
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(super::listen::CHANNEL)
+                    .bind(super::listen::payload(self.instance(), &member.room, seq))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(Some(Message {
                 room: member.room.clone(),

@@ -5,29 +5,32 @@
 //! which both drivers accept, and only types both map the same way (`TEXT`,
 //! 64-bit integers; times are milliseconds since the epoch).
 
+mod listen;
 mod members;
 mod messages;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::{JoinOutcome, MemberRow};
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$db` to its
 /// database type, so each statement is written once for both backends.
 macro_rules! with_pool {
     ($store:expr, |$pool:ident, $db:ident| $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => {
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
                 $body
             }
-            $crate::store::Store::Postgres($pool) => {
+            $crate::store::Pool::Postgres($pool) => {
                 #[allow(dead_code)]
                 type $db = sqlx::Postgres;
                 $body
@@ -43,7 +46,15 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A handle to natter's database: cheap to clone.
 #[derive(Debug, Clone)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    /// This instance's id in notifications to the others.
+    instance: Arc<str>,
+}
+
+/// The connection pool of one backend.
+#[derive(Debug, Clone)]
+pub enum Pool {
     /// The embedded default: one SQLite file.
     Sqlite(SqlitePool),
     /// The shared database for several instances.
@@ -69,12 +80,14 @@ impl From<sqlx::Error> for StoreError {
             E::Database(db) => {
                 let code = db.code().unwrap_or_default();
                 // SQLite: 5 BUSY, 6 LOCKED (and extended codes of those);
-                // PostgreSQL: class 08 connection, 57P0x shutdown, 53 resources.
+                // PostgreSQL: class 08 connection, 57P0x shutdown, 53
+                // resources, and refusals to connect (database not
+                // accepting connections, gone, or not letting us in).
                 let sqlite_busy = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
                 sqlite_busy
-                    || code.starts_with("08")
-                    || code.starts_with("57P")
-                    || code.starts_with("53")
+                    || ["08", "57P", "53", "55000", "3D000", "28"]
+                        .iter()
+                        .any(|prefix| code.starts_with(prefix))
             }
             _ => false,
         };
@@ -87,6 +100,23 @@ impl From<sqlx::Error> for StoreError {
 }
 
 impl Store {
+    fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            instance: listen::new_instance_id().into(),
+        }
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// This instance's id, unique per `Store::connect`.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
     /// Connects to the database named by `url` (`sqlite:…` or `postgres://…`),
     /// creating a SQLite file if it does not exist yet.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -96,7 +126,7 @@ impl Store {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
-            return Ok(Self::Postgres(pool));
+            return Ok(Self::new(Pool::Postgres(pool)));
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -111,15 +141,15 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(Self::Sqlite(pool))
+        Ok(Self::new(Pool::Sqlite(pool)))
     }
 
     /// Brings the schema up to date. Safe to run from several instances at
     /// once: sqlx takes a lock around PostgreSQL migrations.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self {
-            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -141,9 +171,9 @@ impl Store {
     /// take the write lock up front or a read-then-write transaction can
     /// fail with `SQLITE_BUSY` instead of waiting.
     fn begin_write(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "BEGIN IMMEDIATE",
-            Self::Postgres(_) => "BEGIN",
+        match self.pool {
+            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
+            Pool::Postgres(_) => "BEGIN",
         }
     }
 }

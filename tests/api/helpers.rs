@@ -166,6 +166,18 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     start(db, config).await
 }
 
+/// Starts two instances on one fresh database at the same moment.
+pub async fn spawn_pair(backend: Backend) -> (TestApp, TestApp) {
+    let db = TestDb::new(backend).await;
+    let shared = TestDb {
+        url: db.url.clone(),
+        pg_name: None,
+        _dir: None,
+    };
+    let config = Config::for_tests(db.url.clone());
+    tokio::join!(start(db, config.clone()), start(shared, config))
+}
+
 async fn start(db: TestDb, config: Config) -> TestApp {
     let app = App::build(config.clone()).await.expect("natter starts");
     let addr = format!("http://{}", app.addr());
@@ -209,6 +221,40 @@ impl TestApp {
                 .expect("server task")
                 .expect("server ran cleanly");
         }
+    }
+
+    /// Another natter instance on the same database (for scale-out tests).
+    pub async fn peer(&self) -> TestApp {
+        let db = TestDb {
+            url: self.db.url.clone(),
+            pg_name: None,
+            _dir: None,
+        };
+        start(db, self.config.clone()).await
+    }
+
+    /// Runs one SQL statement on the test database as an administrator.
+    pub async fn execute(&self, sql: &str) {
+        let mut connection = sqlx::PgConnection::connect(&self.db.url)
+            .await
+            .expect("postgres");
+        sqlx::query(sql)
+            .execute(&mut connection)
+            .await
+            .expect("statement");
+    }
+
+    /// Runs one statement on the `postgres` database, with `{db}` replaced by
+    /// the test database's name (for what cannot run inside it).
+    pub async fn admin(&self, sql: &str) {
+        let name = self.db.url.rsplit('/').next().unwrap_or_default();
+        let mut connection = sqlx::PgConnection::connect(PG_ADMIN_URL)
+            .await
+            .expect("postgres");
+        sqlx::query(&sql.replace("{db}", name))
+            .execute(&mut connection)
+            .await
+            .expect("statement");
     }
 
     /// Stops this server and starts a new one on the same database.

@@ -7,4 +7,5 @@ mod history;
 mod join;
 mod lifecycle;
 mod messages;
+mod scale;
 mod stream;

@@ -1,0 +1,33 @@
+//! The relay: how an instance hears of messages committed by other
+//! instances sharing its database.
+//!
+//! SQLite means one instance, which hears everything from its own posts and
+//! needs no relay. PostgreSQL relays through `LISTEN/NOTIFY` (see
+//! `store::listen`); another bus (NATS JetStream, say) would implement the
+//! same trait, and nothing in the HTTP layer would change. Notifications
+//! carry coordinates, never HTML: each instance fetches and renders a
+//! message once for its own subscribers.
+
+use std::future::Future;
+
+/// What the relay reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayEvent {
+    /// Another instance committed the message `seq` in `room`.
+    Committed {
+        /// The room.
+        room: String,
+        /// The message's seq.
+        seq: i64,
+    },
+    /// Notifications may have been lost (the connection dropped and came
+    /// back): every room served here must catch up from the database.
+    Resync,
+}
+
+/// A source of [`RelayEvent`]s.
+pub trait Relay: Send + 'static {
+    /// Waits for the next event. Reconnects by itself; reports `Resync`
+    /// once listening again after any gap.
+    fn next(&mut self) -> impl Future<Output = RelayEvent> + Send;
+}
