@@ -21,20 +21,79 @@ pub struct Config {
     #[arg(long, env = "NATTER_NAME_IDLE_SECS", default_value_t = 600)]
     pub name_idle_secs: u64,
 
-    /// Mark the session cookie `Secure` (serve natter behind HTTPS).
+    /// Mark the session cookie `Secure` (serve natter behind HTTPS). On by
+    /// default when `--public-url` is `https://…`.
     #[arg(long, env = "NATTER_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// The URL people reach natter at, e.g. `https://chat.example.org`.
+    #[arg(long, env = "NATTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Days of inactivity after which a session expires (and is deleted).
+    #[arg(long, env = "NATTER_SESSION_IDLE_DAYS", default_value_t = 30)]
+    pub session_idle_days: u32,
+
+    /// Messages one member may post at once before being slowed down.
+    #[arg(long, env = "NATTER_POST_BURST", default_value_t = 10)]
+    pub post_burst: u32,
+
+    /// Messages per second one member may post after the burst (a client
+    /// IP may do five times as much as one member).
+    #[arg(long, env = "NATTER_POST_RATE", default_value_t = 2.0)]
+    pub post_rate: f64,
+
+    /// Joins one client IP may make at once before being slowed down.
+    #[arg(long, env = "NATTER_JOIN_BURST", default_value_t = 20)]
+    pub join_burst: u32,
+
+    /// Joins per second one client IP may make after the burst.
+    #[arg(long, env = "NATTER_JOIN_RATE", default_value_t = 1.0)]
+    pub join_rate: f64,
+
+    /// Header holding the client address set by a trusted reverse proxy
+    /// (e.g. `X-Forwarded-For`; its last entry is used). Unset: the peer.
+    #[arg(long, env = "NATTER_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+
+    /// Event streams one member may hold open in a room.
+    #[arg(long, env = "NATTER_MAX_STREAMS_PER_MEMBER", default_value_t = 8)]
+    pub max_streams_per_member: usize,
+
+    /// Event streams the instance holds open in total.
+    #[arg(long, env = "NATTER_MAX_STREAMS", default_value_t = 16_000)]
+    pub max_streams: usize,
 }
 
 impl Config {
     /// A configuration for the given database with every other setting at
-    /// its default and a random loopback port: what tests start from.
+    /// its default and a random loopback port: what tests start from. Flood
+    /// limits are lifted (tests post fast from one address); tests of the
+    /// limits set them back.
     pub fn for_tests(database_url: impl Into<String>) -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.into(),
             name_idle_secs: 600,
             secure_cookies: false,
+            public_url: None,
+            session_idle_days: 30,
+            post_burst: 1_000_000,
+            post_rate: 1_000_000.0,
+            join_burst: 1_000_000,
+            join_rate: 1_000_000.0,
+            client_ip_header: None,
+            max_streams_per_member: 8,
+            max_streams: 16_000,
         }
+    }
+
+    /// Whether the session cookie is marked `Secure`.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
     }
 }

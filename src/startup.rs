@@ -3,8 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::HeaderName;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -14,7 +16,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::chat::{now_millis, Hub, Presence};
 use crate::config::Config;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Limits};
 use crate::relay;
 use crate::store::{PgRelay, Pool, Store};
 
@@ -42,6 +44,12 @@ impl App {
             presence: Presence::new(),
             name_idle: Duration::from_secs(config.name_idle_secs),
             shutdown: CancellationToken::new(),
+            limits: Arc::new(Limits::new(&config)),
+            client_ip_header: config
+                .client_ip_header
+                .as_deref()
+                .map(HeaderName::try_from)
+                .transpose()?,
         };
         let mut background = Vec::new();
         let router = match store.pool() {
@@ -49,7 +57,7 @@ impl App {
                 let sessions = SqliteStore::new(pool.clone());
                 sessions.migrate().await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
-                http::router(state.clone(), sessions, config.secure_cookies)
+                http::router(state.clone(), sessions, &config)
             }
             Pool::Postgres(pool) => {
                 let sessions = PostgresStore::new(pool.clone());
@@ -59,7 +67,7 @@ impl App {
                     PgRelay::new(pool, store.instance()),
                     state.clone(),
                 )));
-                http::router(state.clone(), sessions, config.secure_cookies)
+                http::router(state.clone(), sessions, &config)
             }
         };
         background.push(tokio::spawn(sweep_presence(state.clone())));

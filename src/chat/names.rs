@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::confusable_detection::skeleton;
+
 /// A room name: 1–64 characters of `a-z 0-9 - _`, lowercased from input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoomName(String);
@@ -35,8 +39,8 @@ impl fmt::Display for RoomName {
     }
 }
 
-/// A username: trimmed, 1–32 characters of letters (any script), digits,
-/// spaces and `- _ .`.
+/// A username: 1–32 characters of letters (any script, with their
+/// combining marks), digits, spaces and `- _ .`, after normalisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -44,29 +48,58 @@ pub struct Username(String);
 pub const USERNAME_RULE: &str =
     "Usernames are 1 to 32 characters: letters, digits, spaces, '-', '_' and '.'.";
 
+/// Characters that change nothing visible: zero-width characters, bidi
+/// controls, the soft hyphen. They are dropped from names, so that
+/// `ali\u{200B}ce` cannot pose as `alice` or flip the text around it.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 impl Username {
-    /// Parses what a person typed, keeping their spelling and case.
+    /// Parses what a person typed: NFKC-normalised (fullwidth letters,
+    /// ligatures and decomposed accents take their usual form), invisible
+    /// characters dropped, runs of spaces collapsed, trimmed; the case is
+    /// kept for display.
     pub fn parse(input: &str) -> Result<Self, &'static str> {
-        let name = input.trim();
+        let normal: String = input.nfkc().filter(|c| !is_invisible(*c)).collect();
+        let name = normal
+            .split(' ')
+            .filter(|word| !word.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         let count = name.chars().count();
-        let valid_chars = name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
-        if count == 0 || count > 32 || !valid_chars {
+        let starts_with_mark = name.chars().next().is_some_and(is_combining_mark);
+        let valid_chars = name.chars().all(|c| {
+            c.is_alphanumeric() || is_combining_mark(c) || matches!(c, ' ' | '-' | '_' | '.')
+        });
+        if count == 0 || count > 32 || starts_with_mark || !valid_chars {
             return Err(USERNAME_RULE);
         }
-        Ok(Self(name.to_owned()))
+        Ok(Self(name))
     }
 
-    /// The name as typed (trimmed).
+    /// The name as shown.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The key two names are compared by: within a room, names with the same
-    /// key belong to one person at a time.
+    /// key belong to one person at a time. Case-insensitive, and names that
+    /// look alike (Latin `a` and Cyrillic `а`, `l` and `1`) share a key:
+    /// the Unicode confusable skeleton (UTS #39) of the lowercased name.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        skeleton(&self.0.to_lowercase())
+            .collect::<String>()
+            .to_lowercase()
     }
 }
 
@@ -104,12 +137,62 @@ mod tests {
         assert_eq!(name, Some(USERNAME_RULE), "apostrophe is not allowed");
         let name = Username::parse("  Zoë Ab-c_d.e ").expect("valid");
         assert_eq!(name.as_str(), "Zoë Ab-c_d.e");
-        assert_eq!(name.key(), "zoë ab-c_d.e");
+        assert_eq!(
+            name.key(),
+            Username::parse("zoë ab-c_d.e")
+                .map(|n| n.key())
+                .unwrap_or_default()
+        );
         assert!(Username::parse("Алиса").is_ok());
         assert!(Username::parse("مریم").is_ok());
         assert!(Username::parse(&"é".repeat(32)).is_ok());
-        for bad in ["", "   ", "a\u{0}b", "tab\there", "<b>", &"é".repeat(33)] {
+        for bad in [
+            "",
+            "   ",
+            "a\u{0}b",
+            "tab\there",
+            "<b>",
+            "\u{301}a",
+            &"é".repeat(33),
+        ] {
             assert_eq!(Username::parse(bad), Err(USERNAME_RULE), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn invisible_and_lookalike_characters_make_no_new_name() {
+        let key = |name: &str| Username::parse(name).map(|n| n.key()).unwrap_or_default();
+        let alice = key("alice");
+        for same in [
+            "ALICE",
+            "ａｌｉｃｅ",
+            "ali\u{200B}ce",
+            "\u{202E}alice",
+            "al\u{AD}ice",
+            "\u{430}lice",
+        ] {
+            assert_eq!(key(same), alice, "{same:?}");
+        }
+        assert_ne!(key("alicia"), alice);
+        assert_eq!(
+            Username::parse("ali\u{200B}ce").map(|n| n.0),
+            Ok("alice".into())
+        );
+        assert_eq!(
+            Username::parse("  ann   lee ").map(|n| n.0),
+            Ok("ann lee".into())
+        );
+        assert_eq!(
+            Username::parse("e\u{301}mile").map(|n| n.0),
+            Ok("émile".into())
+        );
+        assert!(
+            Username::parse("नमस्ते").is_ok(),
+            "combining marks of a script are letters"
+        );
+        assert!(
+            Username::parse("\u{200B}").is_err(),
+            "nothing visible is no name"
+        );
     }
 }

@@ -20,6 +20,12 @@ pub enum AppError {
     /// No such page (404).
     #[error("{0}")]
     NotFound(&'static str),
+    /// Too many requests of this kind; try again after the duration (429).
+    #[error("too many {0}")]
+    TooMany(&'static str, std::time::Duration),
+    /// The instance is at its connection limit (503).
+    #[error("at the connection limit")]
+    Busy,
     /// The database is unreachable, locked or restarting (503).
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -40,6 +46,8 @@ impl AppError {
             Self::Invalid(status, _) => *status,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -50,10 +58,23 @@ impl AppError {
         match self {
             Self::Invalid(_, sentence) => sentence.clone(),
             Self::Forbidden(sentence) | Self::NotFound(sentence) => (*sentence).to_owned(),
+            Self::TooMany(what, _) => format!(
+                "Slow down: too many {what}. Please try again in {} seconds.",
+                self.retry_after_secs()
+            ),
+            Self::Busy => "natter is at its connection limit. Please try again shortly.".into(),
             Self::Unavailable(_) => {
                 "natter cannot reach its database right now. Please try again in a moment.".into()
             }
             Self::Internal(_) => "Something went wrong on our side. Please try again.".into(),
+        }
+    }
+
+    /// Whole seconds to wait before trying again (for `Retry-After`).
+    fn retry_after_secs(&self) -> u64 {
+        match self {
+            Self::TooMany(_, wait) => wait.as_secs_f64().ceil().max(1.0) as u64,
+            _ => 2,
         }
     }
 
@@ -73,10 +94,11 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), format!("{}\n", self.user_message())).into_response();
-        if matches!(self, Self::Unavailable(_)) {
-            response
-                .headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("2"));
+        if matches!(self, Self::Unavailable(_) | Self::Busy | Self::TooMany(..)) {
+            response.headers_mut().insert(
+                "retry-after",
+                axum::http::HeaderValue::from(self.retry_after_secs()),
+            );
         }
         response
     }

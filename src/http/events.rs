@@ -27,6 +27,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::IntervalStream;
 use tower_sessions::Session;
 
+use super::limit::StreamPermit;
 use super::session::{require_member, room_from_path};
 use super::views::frame;
 use super::{AppError, AppState};
@@ -61,6 +62,7 @@ async fn events(
 ) -> Result<Response, AppError> {
     let room = room_from_path(&room)?;
     let member = require_member(&state, &session, &room).await?;
+    let permit = state.limits.open_stream(member.id)?;
     // The header wins: it is what the client really received last.
     let after = headers
         .get("last-event-id")
@@ -92,6 +94,7 @@ async fn events(
         catching_up,
         backlog: VecDeque::new(),
         _presence: state.presence.enter(member.id),
+        _permit: permit,
     };
     let messages = stream::unfold(feed, Feed::next).map(Ok::<Bytes, Infallible>);
     let keep_alive = IntervalStream::new(tokio::time::interval(KEEP_ALIVE))
@@ -124,6 +127,8 @@ struct Feed {
     backlog: VecDeque<Bytes>,
     /// Keeps the member's name while the stream is open.
     _presence: PresenceGuard,
+    /// Holds the stream's place under the stream caps.
+    _permit: StreamPermit,
 }
 
 impl Feed {

@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use super::session::{self, Membership};
 use super::views::{html, JoinPage};
-use super::{AppError, AppState};
+use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, RoomName, Username};
 use crate::store::JoinOutcome;
 
@@ -75,8 +75,10 @@ async fn form(
 async fn join(
     State(state): State<AppState>,
     session: Session,
+    ClientIp(ip): ClientIp,
     form: Result<Form<JoinForm>, FormRejection>,
 ) -> Result<Response, AppError> {
+    state.limits.join(ip)?;
     let Form(form) = form?;
     let username = Username::parse(&form.username);
     let room = RoomName::parse(&form.room);
@@ -95,7 +97,7 @@ async fn join(
     // Already in this room: under the same name, just go back in; under
     // another name, let that one go first.
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
-        if member.name.to_lowercase() == username.key() {
+        if Username::parse(&member.name).is_ok_and(|name| name.key() == username.key()) {
             return Ok(Redirect::to(&format!("/rooms/{room}")).into_response());
         }
         state.store.leave(member.id).await?;

@@ -1,5 +1,7 @@
 //! Posting a message, and reading older history.
 
+use std::net::IpAddr;
+
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -13,7 +15,7 @@ use tower_sessions::Session;
 
 use super::session::{require_member, room_from_path};
 use super::views::{frame, html, Composer, HistoryPartial, PAGE_SIZE};
-use super::{AppError, AppState};
+use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, Message, MessageBody};
 
 /// `/rooms/{room}/messages`.
@@ -90,12 +92,13 @@ async fn post(
     State(state): State<AppState>,
     session: Session,
     Path(room): Path<String>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     form: Result<Form<PostForm>, FormRejection>,
 ) -> Response {
     let client = Client::of(&headers);
     let typed = form.as_ref().map(|f| f.body.clone()).unwrap_or_default();
-    let mut response = match store_and_publish(&state, &session, &room, form).await {
+    let mut response = match store_and_publish(&state, &session, &room, ip, form).await {
         Ok(message) => match client {
             Client::Htmx => composer(&message.room, String::new(), None, StatusCode::OK),
             Client::Json => {
@@ -128,10 +131,12 @@ async fn store_and_publish(
     state: &AppState,
     session: &Session,
     room: &str,
+    ip: IpAddr,
     form: Result<Form<PostForm>, FormRejection>,
 ) -> Result<Message, AppError> {
     let room = room_from_path(room)?;
     let member = require_member(state, session, &room).await?;
+    state.limits.post(member.id, ip)?;
     let Form(form) = form?;
     let body = MessageBody::parse(&form.body).map_err(AppError::invalid)?;
     let message = state

@@ -9,15 +9,17 @@ mod error;
 mod events;
 mod guard;
 mod join;
+mod limit;
 mod messages;
 mod rooms;
 mod session;
 pub mod views;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -28,16 +30,15 @@ use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tracing::Level;
 
 pub use error::AppError;
+pub use limit::{ClientIp, Limits};
 
 use crate::chat::{Hub, Presence};
+use crate::config::Config;
 use crate::store::Store;
 
 /// The largest request body accepted. A form with a 2000-character message
 /// of 4-byte characters, percent-encoded, is about 24 KB.
 pub const BODY_LIMIT: usize = 64 * 1024;
-
-/// How long a session lives without being used.
-const SESSION_INACTIVITY_DAYS: i64 = 30;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -52,6 +53,10 @@ pub struct AppState {
     pub name_idle: Duration,
     /// Cancelled when the server shuts down: ends every event stream.
     pub shutdown: CancellationToken,
+    /// Flood limits.
+    pub limits: Arc<Limits>,
+    /// The trusted proxy's client-address header, if any.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 impl AppState {
@@ -62,7 +67,7 @@ impl AppState {
 }
 
 /// The whole application, over any session store.
-pub fn router<S>(state: AppState, sessions: S, secure_cookies: bool) -> Router
+pub fn router<S>(state: AppState, sessions: S, config: &Config) -> Router
 where
     S: SessionStore + Clone,
 {
@@ -70,9 +75,9 @@ where
         .with_name("natter")
         .with_same_site(SameSite::Lax)
         .with_http_only(true)
-        .with_secure(secure_cookies)
+        .with_secure(config.cookies_secure())
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::days(SESSION_INACTIVITY_DAYS),
+            tower_sessions::cookie::time::Duration::days(i64::from(config.session_idle_days)),
         ));
     Router::new()
         .merge(join::router())

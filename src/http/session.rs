@@ -34,10 +34,9 @@ pub async fn memberships(session: &Session) -> Result<Memberships, AppError> {
 /// Records that this session is `member_id` in `room`.
 pub async fn remember(session: &Session, room: &RoomName, member_id: i64) -> Result<(), AppError> {
     let mut rooms = memberships(session).await?;
-    if rooms.is_empty() {
-        // A new identity gets a new session id (no session fixation).
-        session.cycle_id().await?;
-    }
+    // Every join is a new identity: a new session id, so a session id
+    // planted before (session fixation) is worth nothing after.
+    session.cycle_id().await?;
     rooms.insert(room.as_str().to_owned(), member_id);
     session.insert(ROOMS_KEY, rooms).await?;
     Ok(())

@@ -8,4 +8,5 @@ mod join;
 mod lifecycle;
 mod messages;
 mod scale;
+mod security;
 mod stream;
