@@ -63,6 +63,11 @@ pub struct Config {
     /// Event streams the instance holds open in total.
     #[arg(long, env = "NATTER_MAX_STREAMS", default_value_t = 16_000)]
     pub max_streams: usize,
+
+    /// Runtime worker threads (default: one per core). 1 runs natter on a
+    /// single thread, e.g. pinned to one core for benchmarks.
+    #[arg(long, env = "NATTER_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
 }
 
 impl Config {
@@ -85,6 +90,7 @@ impl Config {
             client_ip_header: None,
             max_streams_per_member: 8,
             max_streams: 16_000,
+            worker_threads: None,
         }
     }
 
