@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "NATTER_MAX_STREAMS", default_value_t = 16_000)]
     pub max_streams: usize,
 
+    /// Seconds a client has to send a request's headers before the
+    /// connection is closed (slow clients cannot hold connections).
+    #[arg(long, env = "NATTER_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
     /// Runtime worker threads (default: one per core). 1 runs natter on a
     /// single thread, e.g. pinned to one core for benchmarks.
     #[arg(long, env = "NATTER_WORKER_THREADS")]
@@ -91,6 +96,7 @@ impl Config {
             max_streams_per_member: 8,
             max_streams: 16_000,
             worker_threads: None,
+            header_timeout_secs: 10,
         }
     }
 

@@ -13,6 +13,7 @@
 //!   presence (who has a stream open).
 //! - [`relay`]: carries other instances' messages (PostgreSQL
 //!   `LISTEN/NOTIFY`) to this instance's subscribers.
+//! - [`serve`]: the accept loop (bounded header reads, graceful drain).
 //! - [`store`]: every SQL statement, written once and run on SQLite or
 //!   PostgreSQL.
 //! - [`telemetry`]: tracing setup and the OS shutdown signal.
@@ -21,6 +22,7 @@ pub mod chat;
 pub mod config;
 pub mod http;
 pub mod relay;
+pub mod serve;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -18,6 +18,7 @@ use crate::chat::{now_millis, Hub, Presence};
 use crate::config::Config;
 use crate::http::{self, AppState, Limits};
 use crate::relay;
+use crate::serve;
 use crate::store::{PgRelay, Pool, Store};
 
 /// How often expired sessions are deleted.
@@ -30,6 +31,7 @@ pub struct App {
     router: Router,
     state: AppState,
     background: Vec<JoinHandle<()>>,
+    header_timeout: Duration,
 }
 
 impl App {
@@ -79,6 +81,7 @@ impl App {
             router,
             state,
             background,
+            header_timeout: Duration::from_secs(config.header_timeout_secs.max(1)),
         })
     }
 
@@ -98,13 +101,7 @@ impl App {
             shutdown.await;
             token.cancel();
         };
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        serve::serve(self.listener, self.router, self.header_timeout, stop).await;
         self.state.shutdown.cancel();
         for task in &self.background {
             task.abort();
@@ -113,7 +110,7 @@ impl App {
         touch_present(&self.state).await;
         self.state.store.close().await;
         tracing::info!("natter stopped");
-        Ok(served?)
+        Ok(())
     }
 }
 

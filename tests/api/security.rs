@@ -20,6 +20,7 @@ crate::on_both_backends!(
     lookalike_names_are_one_name,
     strangers_learn_nothing_about_rooms,
     oversize_requests_get_4xx,
+    slow_headers_do_not_hold_a_connection,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -501,4 +502,26 @@ async fn oversize_requests_get_4xx(backend: Backend) {
         StatusCode::OK,
         "still serving"
     );
+}
+
+/// A client that never finishes its headers is cut off (slowloris).
+async fn slow_headers_do_not_hold_a_connection(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.header_timeout_secs = 1).await;
+    let addr = app.addr.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(WAIT, socket.read_to_end(&mut answer)).await;
+    assert!(closed.is_ok(), "the server closed the connection");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    assert_eq!(app.user().get("/healthz").await.status(), StatusCode::OK);
 }
