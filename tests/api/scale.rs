@@ -83,6 +83,31 @@ async fn two_instances_share_sessions_and_one_conversation(backend: Backend) {
     }
 }
 
+/// Posts to lobby as JSON: the stored body on 201, `None` on a 503 (which
+/// must carry a sentence); anything else fails the test.
+async fn post_or_503(user: &crate::helpers::User, body: &str) -> Option<String> {
+    let response = user
+        .client
+        .post(user.url("/rooms/lobby/messages"))
+        .header("accept", "application/json")
+        .form(&[("body", body)])
+        .send()
+        .await
+        .expect("post");
+    match response.status() {
+        StatusCode::CREATED => {
+            let json: serde_json::Value = response.json().await.expect("json");
+            Some(json["body"].as_str().unwrap_or_default().to_owned())
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            let text = response.text().await.unwrap_or_default();
+            assert!(text.contains("database"), "a sentence: {text}");
+            None
+        }
+        other => panic!("post answered {other}"),
+    }
+}
+
 async fn kill_listeners(app: &TestApp) {
     app.admin(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -113,18 +138,11 @@ async fn a_killed_listener_resyncs_and_misses_nothing(backend: Backend) {
         // Posts need no new connection, but may get one: a 503 is fine.
         let mut acknowledged = 0;
         for i in 0..10 {
-            let response = poster
-                .client
-                .post(poster.url("/rooms/lobby/messages"))
-                .header("accept", "application/json")
-                .form(&[("body", format!("{round}-deaf-{i}"))])
-                .send()
+            if post_or_503(&poster, &format!("{round}-deaf-{i}"))
                 .await
-                .expect("post");
-            match response.status() {
-                StatusCode::CREATED => acknowledged += 1,
-                StatusCode::SERVICE_UNAVAILABLE => {}
-                other => panic!("post answered {other}"),
+                .is_some()
+            {
+                acknowledged += 1;
             }
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -174,24 +192,8 @@ async fn terminated_connections_fail_cleanly_and_recover(backend: Backend) {
             )
             .await;
         }
-        let response = poster
-            .client
-            .post(poster.url("/rooms/lobby/messages"))
-            .header("accept", "application/json")
-            .form(&[("body", format!("m{i}"))])
-            .send()
-            .await
-            .expect("post");
-        match response.status() {
-            StatusCode::CREATED => {
-                let json: serde_json::Value = response.json().await.expect("json");
-                acknowledged.insert(json["body"].as_str().unwrap_or("").to_owned());
-            }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                let text = response.text().await.unwrap_or_default();
-                assert!(text.contains("database"), "a sentence: {text}");
-            }
-            other => panic!("post answered {other}"),
+        if let Some(body) = post_or_503(&poster, &format!("m{i}")).await {
+            acknowledged.insert(body);
         }
     }
     assert!(
