@@ -38,7 +38,8 @@ impl Store {
         now: i64,
         idle_cutoff: i64,
     ) -> Result<JoinOutcome, StoreError> {
-        let begin = self.begin_write();
+        // Held until the transaction ends (see `begin_write`).
+        let (begin, _writing) = self.begin_write().await?;
         with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
             sqlx::query(

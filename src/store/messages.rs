@@ -43,7 +43,8 @@ impl Store {
         body: &MessageBody,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
-        let begin = self.begin_write();
+        // Held until the transaction ends (see `begin_write`).
+        let (begin, _writing) = self.begin_write().await?;
         let notify = matches!(self.pool(), super::Pool::Postgres(_));
         with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
