@@ -15,6 +15,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/natter.css"),
     ),
     (
+        "natter.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/natter.js"),
+    ),
+    (
         "htmx.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/htmx.min.js"),

@@ -14,12 +14,18 @@ use crate::chat::{Frame, Message};
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
 
-/// A message as the partial shows it.
+/// How many avatar colours `natter.css` defines (`.hue-0` …).
+const AVATAR_HUES: i64 = 8;
+
+/// A message as the partial shows it. `natter.js` turns the UTC time into
+/// the viewer's local time, and groups runs from one author.
 pub struct MessageView {
     seq: i64,
     author_id: i64,
     author: String,
     initial: String,
+    /// One of a few avatar colours, chosen by author (same for everyone).
+    hue: i64,
     body: String,
     iso_time: String,
     short_time: String,
@@ -40,10 +46,11 @@ impl From<&Message> for MessageView {
                 .next()
                 .map(|c| c.to_uppercase().collect())
                 .unwrap_or_default(),
+            hue: message.author_id.rem_euclid(AVATAR_HUES),
             body: message.body.clone(),
             iso_time: time.format(&Rfc3339).unwrap_or_default(),
             short_time: time
-                .format(format_description!("[hour]:[minute]"))
+                .format(format_description!("[hour]:[minute] UTC"))
                 .unwrap_or_default(),
         }
     }
