@@ -1,0 +1,19 @@
+//! End-to-end tests in headless Chromium, driven by chromedriver: each
+//! person is a Chromium with a profile of its own (so its own cookies),
+//! talking to the real server on a random port with a fresh database.
+//! Without Chromium they print `SKIPPED:` and pass, except under `CI=true`.
+//! Screenshots land in `target/screenshots/`.
+
+#[path = "browser/support.rs"]
+mod support;
+
+#[path = "browser/chat.rs"]
+mod chat;
+#[path = "browser/history.rs"]
+mod history;
+#[path = "browser/resilience.rs"]
+mod resilience;
+#[path = "browser/screens.rs"]
+mod screens;
+#[path = "browser/text.rs"]
+mod text;
