@@ -7,6 +7,8 @@
 #[path = "browser/support.rs"]
 mod support;
 
+#[path = "browser/access.rs"]
+mod access;
 #[path = "browser/chat.rs"]
 mod chat;
 #[path = "browser/history.rs"]
