@@ -52,20 +52,43 @@
   }
 
   // After sending, show the bottom of the conversation, where one's own
-  // message is about to appear.
-  function followOwnPost(event) {
+  // message is about to appear. Joining shows a spinner until the room loads.
+  function onSubmit(event) {
     var form = event.target;
-    if (!form || form.id !== "composer") return;
-    var scroller = document.querySelector(".scroller");
-    if (scroller) scroller.scrollTop = 0; // column-reverse: 0 is the bottom
+    if (form && form.id === "composer") {
+      var scroller = document.querySelector(".scroller");
+      if (scroller) scroller.scrollTop = 0; // column-reverse: 0 is the bottom
+    } else if (form && form.classList.contains("card")) {
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.classList.add("busy");
+    }
+  }
+
+  // Messages that arrive live fade in (natter.css; not with reduced motion).
+  function markFresh(records) {
+    records.forEach(function (record) {
+      record.addedNodes.forEach(function (node) {
+        if (node.nodeType === 1 && node.classList.contains("msg") && !node.nextElementSibling) {
+          node.classList.add("fresh");
+        }
+      });
+    });
   }
 
   function start() {
+    document.addEventListener("submit", onSubmit, true);
+    // Back from the room via history: no spinner left on the Join button.
+    window.addEventListener("pageshow", function () {
+      var busy = document.querySelector(".busy");
+      if (busy) busy.classList.remove("busy");
+    });
     var list = document.getElementById("messages");
     if (!list) return;
     decorate(list);
-    new MutationObserver(function () { decorate(list); }).observe(list, { childList: true });
-    document.addEventListener("submit", followOwnPost, true);
+    new MutationObserver(function (records) {
+      markFresh(records);
+      decorate(list);
+    }).observe(list, { childList: true });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
