@@ -52,12 +52,13 @@ wait_port() {
   return 1
 }
 
-# natter on core 0 with one runtime worker. The flood limits are lifted:
-# every simulated user comes from 127.0.0.1.
+# natter on core 0 with one runtime worker (--worker-threads 1: a
+# current-thread runtime; builds before that flag read TOKIO_WORKER_THREADS).
+# The flood limits are lifted: every simulated user comes from 127.0.0.1.
 start_natter() {
   local cores="${1:-0}" workers="${2:-1}"
   rm -rf "$scratch/natter" && mkdir -p "$scratch/natter"
-  env RUST_LOG=warn TOKIO_WORKER_THREADS="$workers" \
+  env RUST_LOG=warn NATTER_WORKER_THREADS="$workers" TOKIO_WORKER_THREADS="$workers" \
     NATTER_JOIN_BURST=1000000 NATTER_JOIN_RATE=1000000 \
     NATTER_POST_BURST=1000000 NATTER_POST_RATE=1000000 \
     NATTER_MAX_STREAMS=20000 $NATTER_ENV \
@@ -95,7 +96,8 @@ fanout() { # target N M rate
 
 posts() { # target posters subscribers [cores workers] [--elsewhere]
   target=$1; start "$target" "${4:-0}" "${5:-1}"
-  bench posts --posters "$2" --subscribers "$3" --secs 10 ${6:-} || echo "run failed: posts $*" >&2
+  LABEL="$LABEL${4:+ cores=$4}" bench posts --posters "$2" --subscribers "$3" --secs 10 ${6:-} \
+    || echo "run failed: posts $*" >&2
   stop_server
 }
 
