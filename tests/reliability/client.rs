@@ -1,0 +1,214 @@
+//! A lean client for load: a session cookie from a join, JSON posts over
+//! one pooled HTTP client, and raw SSE readers straight over `TcpStream`
+//! (hundreds of them cost little: no HTTP client per stream, a small
+//! chunked-body decoder and an `id:` scanner).
+
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpSocket, TcpStream};
+
+pub use crate::sse::RawSse;
+
+/// Limits high enough that flood control never gets in a load test's way.
+pub fn unlimited(config: &mut natter::config::Config) {
+    config.post_burst = 1_000_000;
+    config.post_rate = 1_000_000.0;
+    config.join_burst = 1_000_000;
+    config.join_rate = 1_000_000.0;
+    config.max_streams_per_member = 10_000;
+    config.max_streams = 100_000;
+}
+
+/// The same limits as environment variables, for the real binary.
+pub const UNLIMITED_ENV: [(&str, &str); 6] = [
+    ("NATTER_POST_BURST", "1000000"),
+    ("NATTER_POST_RATE", "1000000"),
+    ("NATTER_JOIN_BURST", "1000000"),
+    ("NATTER_JOIN_RATE", "1000000"),
+    ("NATTER_MAX_STREAMS_PER_MEMBER", "10000"),
+    ("NATTER_MAX_STREAMS", "100000"),
+];
+
+/// One HTTP client for many members: no cookie store, no redirects.
+pub fn http() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("client")
+}
+
+/// A member: a session cookie, valid for one room, on one server.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    pub room: String,
+    /// `natter=…`.
+    pub cookie: String,
+}
+
+/// Joins `room` as `name`; panics unless the server says 303.
+pub async fn join(http: &Client, base: &str, name: &str, room: &str) -> Member {
+    let response = http
+        .post(format!("{base}/join-room"))
+        .form(&[("username", name), ("room", room)])
+        .send()
+        .await
+        .expect("join request");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "join {name}");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("natter="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    Member {
+        base: base.to_owned(),
+        room: room.to_owned(),
+        cookie,
+    }
+}
+
+/// What a post came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// 201: the server acknowledged the message with this seq.
+    Acked(i64),
+    /// Any other status, with the body.
+    Refused(u16, String),
+    /// No answer (connection refused, reset, timed out).
+    NoAnswer(String),
+}
+
+impl Member {
+    /// Posts `body` asking for JSON.
+    pub async fn post(&self, http: &Client, body: &str) -> Posted {
+        let sent = http
+            .post(format!("{}/rooms/{}/messages", self.base, self.room))
+            .header("cookie", &self.cookie)
+            .header("accept", "application/json")
+            .form(&[("body", body)])
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => return Posted::NoAnswer(error.to_string()),
+        };
+        let status = response.status();
+        let text = match response.text().await {
+            Ok(text) => text,
+            Err(error) => return Posted::NoAnswer(error.to_string()),
+        };
+        if status == StatusCode::CREATED {
+            let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+            Posted::Acked(json["seq"].as_i64().expect("seq"))
+        } else {
+            Posted::Refused(status.as_u16(), text)
+        }
+    }
+
+    /// Posts and insists on a 201. A 503 (the database was busy past its
+    /// timeouts, e.g. a machine saturated by other work) is an honest
+    /// refusal with nothing stored: retried, as a client would, for up to
+    /// 30 s.
+    pub async fn say(&self, http: &Client, body: &str) -> i64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.post(http, body).await {
+                Posted::Acked(seq) => return seq,
+                Posted::Refused(503, _) if std::time::Instant::now() < deadline => {
+                    eprintln!("a post got 503; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => panic!("post {body:?} was not acknowledged: {other:?}"),
+            }
+        }
+    }
+
+    fn host(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// The raw request that opens this member's stream.
+    fn events_request(&self, last_event_id: Option<i64>) -> String {
+        let resume = last_event_id
+            .map(|id| format!("Last-Event-ID: {id}\r\n"))
+            .unwrap_or_default();
+        format!(
+            "GET /rooms/{}/events HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\n\
+             Accept: text/event-stream\r\n{resume}\r\n",
+            self.room,
+            self.host(),
+            self.cookie
+        )
+    }
+
+    /// Opens the room's stream; panics unless it is a 200.
+    pub async fn events(&self, last_event_id: Option<i64>) -> RawSse {
+        let stream = TcpStream::connect(self.host()).await.expect("connect");
+        RawSse::open(stream, &self.events_request(last_event_id)).await
+    }
+
+    /// Sends the stream request over a socket with a tiny receive buffer
+    /// and returns the socket unread: a subscriber that never reads.
+    pub async fn stuck_events(&self, last_event_id: Option<i64>) -> TcpStream {
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        let addr = self.host().parse().expect("socket address");
+        let mut stream = socket.connect(addr).await.expect("connect");
+        stream
+            .write_all(self.events_request(last_event_id).as_bytes())
+            .await
+            .expect("request");
+        stream
+    }
+}
+
+/// Asserts `seqs` is exactly `1..=count`: nothing lost, nothing twice, in
+/// order.
+pub fn assert_exactly_once(seqs: &[i64], count: i64, who: &str) {
+    let mut expected = 1;
+    for &seq in seqs {
+        assert_eq!(
+            seq, expected,
+            "{who}: expected seq {expected} next, got {seq} (a gap, a duplicate or a reorder)"
+        );
+        expected += 1;
+    }
+    assert_eq!(expected - 1, count, "{who}: got {} of {count}", seqs.len());
+}
+
+/// A small deterministic random source (xorshift), seeded and printed so a
+/// failing run can be repeated.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn seeded(label: &str) -> Self {
+        let seed = std::env::var("RELIABILITY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+            })
+            | 1;
+        eprintln!("{label}: RELIABILITY_SEED={seed}");
+        Self(seed)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}

@@ -1,0 +1,141 @@
+//! The real `natter` binary as a child process, on a SQLite file: for
+//! crashes (SIGKILL), shutdown (SIGTERM), and the soak's RSS readings.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::client::UNLIMITED_ENV;
+
+/// A running `natter` process.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts the binary on `sqlite:{db}` and a free port; waits for its
+    /// "natter listening on http://…" line.
+    pub fn start(db: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
+            .args(["--bind", "127.0.0.1:0", "--database-url"])
+            .arg(format!("sqlite:{}", db.display()))
+            .envs(UNLIMITED_ENV)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "natter=info,warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("natter starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (found, address) = mpsc::channel();
+        // Drain the log for the process's whole life so it never blocks.
+        std::thread::spawn(move || {
+            let mut found = Some(found);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("natter listening on http://") {
+                    let url = line[at + "natter listening on ".len()..].trim().to_owned();
+                    if let Some(found) = found.take() {
+                        let _ = found.send(url);
+                    }
+                }
+                if std::env::var_os("RELIABILITY_SERVER_LOG").is_some() {
+                    eprintln!("server: {line}");
+                }
+            }
+        });
+        let base = address
+            .recv_timeout(Duration::from_secs(30))
+            .expect("natter says where it listens within 30 s");
+        Self { child, base }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL (what `Child::kill` sends on Unix), then reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, as a service manager stops it.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// The exit status, if the process exits within `within`.
+    pub async fn exited_within(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
+    /// Resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid())
+    }
+}
+
+/// Resident memory of `pid` in KiB (0 if unknown).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Reads a number straight from a SQLite file.
+pub async fn sqlite_count(db: &Path, sql: &str) -> i64 {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .expect("sqlite");
+    let n = sqlx::query_scalar(sql)
+        .fetch_one(&mut connection)
+        .await
+        .expect("count");
+    let _ = connection.close().await;
+    n
+}
+
+/// Every stored message of a room as (seq, body), in seq order.
+pub async fn sqlite_messages(db: &Path, room: &str) -> Vec<(i64, String)> {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .expect("sqlite");
+    let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
+        .bind(room)
+        .fetch_all(&mut connection)
+        .await
+        .expect("messages");
+    let _ = connection.close().await;
+    rows
+}
