@@ -38,6 +38,18 @@ impl Store {
         now: i64,
         idle_cutoff: i64,
     ) -> Result<JoinOutcome, StoreError> {
+        let (room, name) = (room.clone(), name.clone());
+        self.write(move |store| async move { store.join_now(&room, &name, now, idle_cutoff).await })
+            .await
+    }
+
+    async fn join_now(
+        &self,
+        room: &RoomName,
+        name: &Username,
+        now: i64,
+        idle_cutoff: i64,
+    ) -> Result<JoinOutcome, StoreError> {
         // Held until the transaction ends (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
         with_pool!(self, |pool, Db| {

@@ -43,6 +43,17 @@ impl Store {
         body: &MessageBody,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
+        let (member, body) = (member.clone(), body.clone());
+        self.write(move |store| async move { store.insert_message_now(&member, &body, now).await })
+            .await
+    }
+
+    async fn insert_message_now(
+        &self,
+        member: &MemberRow,
+        body: &MessageBody,
+        now: i64,
+    ) -> Result<Option<Message>, StoreError> {
         // Held until the transaction ends (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
         let notify = matches!(self.pool(), super::Pool::Postgres(_));

@@ -8,6 +8,7 @@
 mod listen;
 mod members;
 mod messages;
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
