@@ -66,7 +66,7 @@ pub struct Config {
 
     /// Seconds a client has to send a request's headers before the
     /// connection is closed (slow clients cannot hold connections).
-    #[arg(long, env = "NATTER_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "NATTER_HEADER_TIMEOUT_SECS", default_value_t = 30)]
     pub header_timeout_secs: u64,
 
     /// Runtime worker threads (default: one per core). 1 runs natter on a
@@ -96,7 +96,7 @@ impl Config {
             max_streams_per_member: 8,
             max_streams: 16_000,
             worker_threads: None,
-            header_timeout_secs: 10,
+            header_timeout_secs: 30,
         }
     }
 

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::chat::{now_millis, Hub, Presence};
+use crate::chat::{now_millis, Hub, Presence, KEEP_ALIVE_EVERY};
 use crate::config::Config;
 use crate::http::{self, AppState, Limits};
 use crate::relay;
@@ -73,6 +73,7 @@ impl App {
             }
         };
         background.push(tokio::spawn(sweep_presence(state.clone())));
+        background.push(tokio::spawn(keep_alive(state.hub.clone())));
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         Ok(Self {
@@ -146,6 +147,15 @@ async fn sweep_presence(state: AppState) {
     loop {
         ticks.tick().await;
         touch_present(&state).await;
+    }
+}
+
+/// Sends every stream a keep-alive comment now and then.
+async fn keep_alive(hub: Hub) {
+    let mut ticks = tokio::time::interval(KEEP_ALIVE_EVERY);
+    loop {
+        ticks.tick().await;
+        hub.keep_alive();
     }
 }
 

@@ -15,6 +15,15 @@ use tokio::sync::broadcast;
 /// lags (and then resyncs from the database). Bounds memory per room.
 const ROOM_CAPACITY: usize = 256;
 
+/// The seq of the keep-alive comment the hub sends every room's
+/// subscribers: not a message, never counted.
+pub const KEEP_ALIVE_SEQ: i64 = -1;
+
+/// How often the keep-alive goes out: it finds dead clients and keeps
+/// proxies from closing an idle stream. One timer for all streams, rather
+/// than one per stream.
+pub const KEEP_ALIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// One message, ready to write to any subscriber's stream.
 #[derive(Debug, Clone)]
 pub struct Frame {
@@ -80,6 +89,21 @@ impl Hub {
             room.sender.clone()
         });
         sender.map_or(0, |sender| sender.send(frame).unwrap_or(0))
+    }
+
+    /// Sends a keep-alive comment to every room's subscribers.
+    pub fn keep_alive(&self) {
+        let senders: Vec<_> = self
+            .lock()
+            .values()
+            .map(|room| room.sender.clone())
+            .collect();
+        for sender in senders {
+            let _ = sender.send(Frame {
+                seq: KEEP_ALIVE_SEQ,
+                bytes: Bytes::from_static(b": keep-alive\n\n"),
+            });
+        }
     }
 
     /// Records that `seq` is committed in `room` and its subscribers have

@@ -11,7 +11,6 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -24,19 +23,14 @@ use bytes::Bytes;
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
-use tokio_stream::wrappers::IntervalStream;
 use tower_sessions::Session;
 
 use super::limit::StreamPermit;
 use super::session::{require_member, room_from_path};
 use super::views::frame;
 use super::{AppError, AppState};
-use crate::chat::{PresenceGuard, Subscription};
+use crate::chat::{PresenceGuard, Subscription, KEEP_ALIVE_SEQ};
 use crate::store::Store;
-
-/// A comment line at least this often finds dead clients and keeps proxies
-/// from closing an idle stream.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// How many stored messages one catch-up query reads at most.
 const CATCH_UP_BATCH: i64 = 200;
@@ -96,11 +90,14 @@ async fn events(
         _presence: state.presence.enter(member.id),
         _permit: permit,
     };
-    let messages = stream::unfold(feed, Feed::next).map(Ok::<Bytes, Infallible>);
-    let keep_alive = IntervalStream::new(tokio::time::interval(KEEP_ALIVE))
-        .map(|_| Ok(Bytes::from_static(b": keep-alive\n\n")));
+    // A comment first, so proxies pass the stream on at once; keep-alive
+    // comments then come through the hub (one timer for every stream).
+    let hello = stream::once(async { Bytes::from_static(b": natter\n\n") });
+    let messages = hello
+        .chain(stream::unfold(feed, Feed::next))
+        .map(Ok::<Bytes, Infallible>);
     let shutdown = state.shutdown.clone().cancelled_owned();
-    let body = stream::select(messages, keep_alive).take_until(shutdown);
+    let body = messages.take_until(shutdown);
 
     Ok((
         [
@@ -147,6 +144,7 @@ impl Feed {
                 continue;
             }
             match self.subscription.recv().await {
+                Ok(frame) if frame.seq == KEEP_ALIVE_SEQ => return Some((frame.bytes, self)),
                 Ok(frame) if frame.seq <= self.last_sent => {}
                 Ok(frame) if frame.seq == self.last_sent + 1 => {
                     self.last_sent = frame.seq;
