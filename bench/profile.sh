@@ -30,8 +30,8 @@ perf_pid=$!
 taskset -c 1 "$BENCH" --addr 127.0.0.1:3101 --pid "$pid" "${load[@]}"
 wait "$perf_pid" || true
 perf report -i "$scratch/perf.data" --no-children --sort dso,sym -g none 2>/dev/null \
-  | grep '%' | sed -E 's/ +/ /g' | head -40
+  | grep '%' | sed -E 's/ +/ /g' | head -40 || true
 echo "== system calls (inclusive)"
 perf report -i "$scratch/perf.data" --children --sort sym -g none 2>/dev/null \
-  | grep -E '\[k\] (__x64_sys_|tcp_sendmsg$|net_rx_action$)' | sed -E 's/ +/ /g' | head -12
+  | sed -E 's/ +/ /g; s/ - - *$//' | grep -E '\[k\] (__x64_sys_|tcp_sendmsg$|net_rx_action$)' | head -12 || true
 echo "perf data: $scratch/perf.data"
