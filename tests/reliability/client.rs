@@ -9,7 +9,7 @@ use reqwest::{Client, StatusCode};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
-pub use crate::sse::RawSse;
+pub use crate::sse::{Event, RawSse};
 
 /// Limits high enough that flood control never gets in a load test's way.
 pub fn unlimited(config: &mut natter::config::Config) {
@@ -130,6 +130,32 @@ impl Member {
                 other => panic!("post {body:?} was not acknowledged: {other:?}"),
             }
         }
+    }
+
+    /// Reads `count` events from `stream`, each within `wait` of the
+    /// last, and when the server ends the stream (it may, e.g. when a
+    /// catch-up query cannot get a connection) reconnects with
+    /// `Last-Event-ID` as a browser would. Returns the events, how many
+    /// reconnects it took, and the stream (to check nothing more comes).
+    pub async fn follow(
+        &self,
+        mut stream: RawSse,
+        count: usize,
+        wait: Duration,
+    ) -> (Vec<Event>, usize, RawSse) {
+        let mut events: Vec<Event> = Vec::with_capacity(count);
+        let mut reconnects = 0;
+        while events.len() < count {
+            match stream.next_within(wait).await {
+                Some(event) => events.push(event),
+                None if stream.ended() && reconnects < 100 => {
+                    reconnects += 1;
+                    stream = self.events(events.last().map(|e| e.seq).or(Some(0))).await;
+                }
+                None => panic!("only {} of {count} events arrived", events.len()),
+            }
+        }
+        (events, reconnects, stream)
     }
 
     fn host(&self) -> &str {

@@ -34,19 +34,16 @@ async fn fifty_posters_and_two_hundred_subscribers_see_all_messages_once_in_orde
     let mut readers = Vec::new();
     for i in 0..SUBSCRIBERS {
         let member = join(&http, &app.addr, &format!("reader{i}"), "busy").await;
-        let mut stream = member.events(Some(0)).await;
+        let stream = member.events(Some(0)).await;
         let mut started = started.clone();
         readers.push(tokio::spawn(async move {
             let _ = started.wait_for(|go| *go).await;
-            let seqs: Vec<i64> = stream
-                .take(TOTAL as usize, WAIT)
-                .await
-                .iter()
-                .map(|e| e.seq)
-                .collect();
+            let (events, reconnects, mut stream) =
+                member.follow(stream, TOTAL as usize, WAIT).await;
+            let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
             // Anything more would be a duplicate.
             let extra = stream.next_within(Duration::from_millis(500)).await;
-            (seqs, extra.map(|e| e.seq))
+            (seqs, extra.map(|e| e.seq), reconnects)
         }));
     }
     let mut posters = Vec::new();
@@ -63,11 +60,14 @@ async fn fifty_posters_and_two_hundred_subscribers_see_all_messages_once_in_orde
     for poster in posters {
         poster.await.expect("poster");
     }
+    let mut reconnects = 0;
     for (i, reader) in readers.into_iter().enumerate() {
-        let (seqs, extra) = reader.await.expect("reader");
+        let (seqs, extra, again) = reader.await.expect("reader");
+        reconnects += again;
         assert_exactly_once(&seqs, TOTAL, &format!("reader{i}"));
         assert_eq!(extra, None, "reader{i} got a message twice");
     }
+    eprintln!("{SUBSCRIBERS} subscribers, {reconnects} reconnects after the server ended a stream");
     assert_eq!(app.count("SELECT COUNT(*) FROM messages").await, TOTAL);
     assert_eq!(app.count("SELECT MAX(seq) FROM messages").await, TOTAL);
 }
@@ -89,11 +89,11 @@ async fn twenty_busy_rooms_at_once_leak_nothing_into_each_other(backend: Backend
         for i in 0..SUBSCRIBERS {
             let name = format!("reader{i}");
             let member = join(&http, &app.addr, &name, &format!("room{room}")).await;
-            let mut stream = member.events(Some(0)).await;
+            let stream = member.events(Some(0)).await;
             let mut started = started.clone();
             readers.push(tokio::spawn(async move {
                 let _ = started.wait_for(|go| *go).await;
-                let events = stream.take(TOTAL as usize, WAIT).await;
+                let (events, _, mut stream) = member.follow(stream, TOTAL as usize, WAIT).await;
                 let extra = stream.next_within(Duration::from_millis(500)).await;
                 (room, events, extra.map(|e| e.seq))
             }));
