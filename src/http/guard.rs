@@ -72,3 +72,71 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
+
+/// Refuses a form whose percent-decoded text is not UTF-8 (422). axum's
+/// form parser would decode it lossily into U+FFFD and accept it, storing
+/// text the sender never typed.
+pub async fn strict_forms(request: Request, next: Next) -> Response {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, super::BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.\n").into_response()
+        }
+    };
+    if !form_is_utf8(&bytes) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The form could not be read: it is not valid UTF-8 text.\n",
+        )
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// Whether every name and value of a urlencoded form decodes to UTF-8.
+fn form_is_utf8(form: &[u8]) -> bool {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    form.split(|&b| b == b'&')
+        .flat_map(|pair| pair.split(|&b| b == b'='))
+        .all(|part| {
+            let mut decoded = Vec::with_capacity(part.len());
+            let mut i = 0;
+            while i < part.len() {
+                if part[i] == b'%' {
+                    if let (Some(high), Some(low)) = (hex(part.get(i + 1)), hex(part.get(i + 2))) {
+                        // Two hex digits make one byte: at most 255.
+                        decoded.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                        i += 3;
+                        continue;
+                    }
+                }
+                decoded.push(part[i]);
+                i += 1;
+            }
+            std::str::from_utf8(&decoded).is_ok()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_is_utf8;
+
+    #[test]
+    fn forms_must_decode_to_utf8() {
+        assert!(form_is_utf8(b"body=hello+world&x=%C3%A9%F0%9F%98%80"));
+        assert!(form_is_utf8(b"body=100%25&odd=%zz&end=%"));
+        assert!(!form_is_utf8(b"body=%FF"));
+        assert!(!form_is_utf8(b"body=ok&name=%C3"));
+        assert!(!form_is_utf8(b"%FF=x"));
+    }
+}

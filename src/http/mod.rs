@@ -87,6 +87,7 @@ where
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(health))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(guard::strict_forms))
         .layer(axum::middleware::from_fn(guard::cross_site))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
