@@ -15,6 +15,8 @@ mod chat;
 mod history;
 #[path = "browser/resilience.rs"]
 mod resilience;
+#[path = "browser/scale.rs"]
+mod scale;
 #[path = "browser/screens.rs"]
 mod screens;
 #[path = "browser/text.rs"]
