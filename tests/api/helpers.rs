@@ -488,6 +488,15 @@ impl Sse {
         }
     }
 
+    /// The seqs of exactly `count` events, each within `wait` of the previous.
+    pub async fn take_seqs(&mut self, count: usize, wait: Duration) -> Vec<i64> {
+        self.take(count, wait)
+            .await
+            .iter()
+            .map(Event::seq)
+            .collect()
+    }
+
     /// Exactly `count` events, each within `wait` of the previous.
     pub async fn take(&mut self, count: usize, wait: Duration) -> Vec<Event> {
         let mut events = Vec::with_capacity(count);

@@ -66,12 +66,7 @@ async fn two_instances_share_sessions_and_one_conversation(backend: Backend) {
     }
     let expected: Vec<i64> = (1..=60).collect();
     for stream in &mut streams {
-        let seqs: Vec<i64> = stream
-            .take(60, WAIT)
-            .await
-            .iter()
-            .map(|e| e.seq())
-            .collect();
+        let seqs: Vec<i64> = stream.take_seqs(60, WAIT).await;
         assert_eq!(seqs, expected);
         assert!(
             stream
@@ -151,12 +146,7 @@ async fn a_killed_listener_resyncs_and_misses_nothing(backend: Backend) {
         let first = total + 1;
         total += 5 + acknowledged;
         let count = (total - first + 1) as usize;
-        let seqs: Vec<i64> = stream
-            .take(count, WAIT)
-            .await
-            .iter()
-            .map(|e| e.seq())
-            .collect();
+        let seqs: Vec<i64> = stream.take_seqs(count, WAIT).await;
         assert_eq!(seqs, (first..=total).collect::<Vec<_>>(), "round {round}");
     }
     assert!(

@@ -54,7 +54,7 @@ async fn last_event_id_replays_what_was_missed_without_duplicates(backend: Backe
         alice.say_json("lobby", &format!("m{i}")).await;
     }
     let mut stream = alice.events("lobby", header("last-event-id", "2")).await;
-    let replayed: Vec<i64> = stream.take(3, WAIT).await.iter().map(|e| e.seq()).collect();
+    let replayed: Vec<i64> = stream.take_seqs(3, WAIT).await;
     assert_eq!(replayed, vec![3, 4, 5]);
     alice.say_json("lobby", "m6").await;
     assert_eq!(stream.next_within(WAIT).await.map(|e| e.seq()), Some(6));
@@ -71,7 +71,7 @@ async fn last_event_id_replays_what_was_missed_without_duplicates(backend: Backe
         .open_events("/rooms/lobby/events?after=4", HeaderMap::new())
         .await;
     let mut stream = crate::helpers::Sse::new(response);
-    let seqs: Vec<i64> = stream.take(2, WAIT).await.iter().map(|e| e.seq()).collect();
+    let seqs: Vec<i64> = stream.take_seqs(2, WAIT).await;
     assert_eq!(seqs, vec![5, 6]);
 
     // Without either, the stream starts live.
@@ -127,12 +127,7 @@ async fn concurrent_posters_and_subscribers_see_every_message_once_in_order(back
     let total = POSTERS * PER_POSTER;
     let expected: Vec<i64> = (1..=total as i64).collect();
     for stream in &mut streams {
-        let seqs: Vec<i64> = stream
-            .take(total, WAIT)
-            .await
-            .iter()
-            .map(|e| e.seq())
-            .collect();
+        let seqs: Vec<i64> = stream.take_seqs(total, WAIT).await;
         assert_eq!(seqs, expected);
         assert!(
             stream
