@@ -334,6 +334,22 @@ impl User {
             .expect("POST")
     }
 
+    /// Posts a form with one extra request header (e.g. `Sec-Fetch-Site`).
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        header: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(header.0, header.1)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// Joins a room; asserts it worked.
     pub async fn join(&self, username: &str, room: &str) {
         let response = self.try_join(username, room).await;

@@ -198,13 +198,12 @@ async fn cross_site_posts_are_refused(backend: Backend) {
     ];
     for (name, value) in &attempts {
         let response = alice
-            .client
-            .post(alice.url("/rooms/lobby/messages"))
-            .header(*name, value)
-            .form(&[("body", "forged")])
-            .send()
-            .await
-            .expect("post");
+            .post_form_with(
+                "/rooms/lobby/messages",
+                (name, value),
+                &[("body", "forged")],
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
         let response = alice
             .client

@@ -30,13 +30,12 @@ async fn cross_site_joins_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = app.user();
     let response = user
-        .client
-        .post(user.url("/join-room"))
-        .header("sec-fetch-site", "cross-site")
-        .form(&[("username", "victim"), ("room", "lobby")])
-        .send()
-        .await
-        .expect("post");
+        .post_form_with(
+            "/join-room",
+            ("sec-fetch-site", "cross-site"),
+            &[("username", "victim"), ("room", "lobby")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(response
         .text()
@@ -46,13 +45,12 @@ async fn cross_site_joins_are_refused(backend: Backend) {
     assert_eq!(app.count("SELECT COUNT(*) FROM members").await, 0);
     // Same-origin browsers and header-less clients pass.
     let response = user
-        .client
-        .post(user.url("/join-room"))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("username", "victim"), ("room", "lobby")])
-        .send()
-        .await
-        .expect("post");
+        .post_form_with(
+            "/join-room",
+            ("sec-fetch-site", "same-origin"),
+            &[("username", "victim"), ("room", "lobby")],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
