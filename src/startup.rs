@@ -11,18 +11,22 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tower_sessions::ExpiredDeletion;
+use tower_sessions::{CachingSessionStore, ExpiredDeletion};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::chat::{now_millis, Hub, Presence, KEEP_ALIVE_EVERY};
+use crate::chat::{now_millis, Hub, Message, Presence, KEEP_ALIVE_EVERY};
 use crate::config::Config;
 use crate::http::{self, AppState, Limits};
 use crate::relay;
 use crate::serve;
-use crate::store::{PgRelay, Pool, Store};
+use crate::store::{PgRelay, Pool, SessionCache, Store};
 
 /// How often expired sessions are deleted.
 const SESSION_CLEANUP: Duration = Duration::from_secs(3600);
+
+/// How many sessions a SQLite instance keeps in memory (a few hundred
+/// bytes each).
+const SESSION_CACHE: usize = 100_000;
 
 /// A built server, bound and ready to run.
 pub struct App {
@@ -40,9 +44,11 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
+        let hub = Hub::new();
+        store.on_commit(publisher(hub.clone()));
         let state = AppState {
             store: store.clone(),
-            hub: Hub::new(),
+            hub,
             presence: Presence::new(),
             name_idle: Duration::from_secs(config.name_idle_secs),
             shutdown: CancellationToken::new(),
@@ -59,6 +65,10 @@ impl App {
                 let sessions = SqliteStore::new(pool.clone());
                 sessions.migrate().await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
+                // This process makes every change to the session table, so
+                // it may keep sessions in memory: no read per request.
+                let sessions =
+                    CachingSessionStore::new(SessionCache::new(SESSION_CACHE), sessions);
                 http::router(state.clone(), sessions, &config)
             }
             Pool::Postgres(pool) => {
@@ -112,6 +122,19 @@ impl App {
         self.state.store.close().await;
         tracing::info!("natter stopped");
         Ok(())
+    }
+}
+
+/// Publishes each committed message to the room's subscribers here,
+/// rendered and encoded once, whatever the number of subscribers.
+fn publisher(hub: Hub) -> impl Fn(&Message) + Send + Sync + 'static {
+    move |message| match http::views::frame(message) {
+        Ok(frame) => {
+            hub.publish(&message.room, frame);
+        }
+        // Stored all the same: subscribers fetch it from the database when
+        // they see the gap at the next message.
+        Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
     }
 }
 

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use super::session::{require_member, room_from_path};
-use super::views::{frame, html, Composer, HistoryPartial, PAGE_SIZE};
+use super::views::{html, Composer, HistoryPartial, PAGE_SIZE};
 use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, Message, MessageBody};
 
@@ -139,20 +139,13 @@ async fn store_and_publish(
     state.limits.post(member.id, ip)?;
     let Form(form) = form?;
     let body = MessageBody::parse(&form.body).map_err(AppError::invalid)?;
+    // Published to the room's subscribers by the store's commit hook
+    // (see `startup`), in seq order, before this returns.
     let message = state
         .store
         .insert_message(&member, &body, now_millis())
         .await?
         .ok_or(AppError::NotFound("There is no such room."))?;
-    // Rendered and encoded once here, whatever the number of subscribers.
-    match frame(&message) {
-        Ok(frame) => {
-            state.hub.publish(room.as_str(), frame);
-        }
-        // Stored all the same: subscribers fetch it from the database when
-        // they see the gap at the next message.
-        Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
-    }
     Ok(message)
 }
 

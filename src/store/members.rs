@@ -62,12 +62,15 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM members WHERE room = $1 AND name_key = $2 AND last_seen < $3")
-                .bind(room.as_str())
-                .bind(name.key())
-                .bind(idle_cutoff)
-                .execute(&mut *tx)
-                .await?;
+            let released: Vec<i64> = sqlx::query_scalar(
+                "DELETE FROM members WHERE room = $1 AND name_key = $2 AND last_seen < $3 \
+                 RETURNING id",
+            )
+            .bind(room.as_str())
+            .bind(name.key())
+            .bind(idle_cutoff)
+            .fetch_all(&mut *tx)
+            .await?;
             let member: Option<MemberRow> = sqlx::query_as(
                 "INSERT INTO members (room, name, name_key, joined_at, last_seen) \
                  VALUES ($1, $2, $3, $4, $4) ON CONFLICT (room, name_key) DO NOTHING \
@@ -80,21 +83,38 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             tx.commit().await?;
+            // A released member must not be served from the cache once its
+            // name is someone else's.
+            released.iter().for_each(|id| self.forget_member(*id));
             Ok(member.map_or(JoinOutcome::NameTaken, JoinOutcome::Joined))
         })
     }
 
-    /// The member with this id, if it still holds its name.
+    /// The member with this id, if it still holds its name. (From the
+    /// cache, `last_seen` may be older than the database's.)
     #[tracing::instrument(skip(self), err)]
     pub async fn member(&self, id: i64) -> Result<Option<MemberRow>, StoreError> {
-        with_pool!(self, |pool, Db| {
-            Ok(
-                sqlx::query_as("SELECT id, room, name, last_seen FROM members WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?,
-            )
-        })
+        if let Some(member) = self.members.as_ref().and_then(|cache| cache.get(&id)) {
+            return Ok(Some(member));
+        }
+        // A release between this read and caching its result must win.
+        let generation = self.members.as_ref().map(|cache| cache.generation());
+        let member: Option<MemberRow> = with_pool!(self, |pool, Db| {
+            sqlx::query_as("SELECT id, room, name, last_seen FROM members WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        if let (Some(cache), Some(member), Some(generation)) = (&self.members, &member, generation) {
+            cache.put_unless_removed_since(id, member.clone(), generation);
+        }
+        Ok(member)
+    }
+
+    fn forget_member(&self, id: i64) {
+        if let Some(cache) = &self.members {
+            cache.remove(&id);
+        }
     }
 
     /// Releases a member's name.
@@ -106,6 +126,7 @@ impl Store {
                 .execute(pool)
                 .await?;
         });
+        self.forget_member(id);
         Ok(())
     }
 

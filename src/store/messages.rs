@@ -2,6 +2,7 @@
 
 use super::{with_pool, Store, StoreError};
 use crate::chat::{Message, MessageBody};
+use super::batch::{self, Post};
 use crate::store::MemberRow;
 
 #[derive(sqlx::FromRow)]
@@ -30,12 +31,14 @@ impl From<MessageRow> for Message {
 const COLUMNS: &str = "room, seq, author_id, author, body, created_at";
 
 impl Store {
-    /// Stores a message by `member` and returns it with its seq.
+    /// Stores a message by `member` and returns it with its seq, once it is
+    /// committed and handed to the commit hook (see [`Store::on_commit`]).
     ///
     /// The seq comes from bumping the room's `last_seq` in the same
     /// transaction as the insert: the update locks the room's row (SQLite:
     /// the database), so concurrent posts serialise there, seqs have no gaps
-    /// and seq order is commit order. Returns `None` if the room is gone.
+    /// and seq order is commit order. On SQLite the post joins the group
+    /// commit (`batch`). Returns `None` if the room is gone.
     #[tracing::instrument(skip(self, member, body), fields(member = member.id), err)]
     pub async fn insert_message(
         &self,
@@ -43,66 +46,117 @@ impl Store {
         body: &MessageBody,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
-        let (member, body) = (member.clone(), body.clone());
-        self.write(move |store| async move { store.insert_message_now(&member, &body, now).await })
-            .await
+        let post = Post {
+            member: member.clone(),
+            body: body.clone(),
+            now,
+        };
+        match &self.posts {
+            Some(queue) => batch::submit(queue, post).await,
+            None => Ok(self.insert_batch(&[post]).await?.pop().flatten()),
+        }
     }
 
-    async fn insert_message_now(
+    /// Stores `posts` in one transaction, in order, and hands the stored
+    /// messages to the commit hook. One answer per post: `None` where its
+    /// room is gone.
+    pub(super) async fn insert_batch(
         &self,
-        member: &MemberRow,
-        body: &MessageBody,
-        now: i64,
-    ) -> Result<Option<Message>, StoreError> {
+        posts: &[Post],
+    ) -> Result<Vec<Option<Message>>, StoreError> {
         // Held until the transaction ends (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
         let notify = matches!(self.pool(), super::Pool::Postgres(_));
-        with_pool!(self, |pool, Db| {
+        // Rooms in order of first appearance, with how many posts each.
+        let mut rooms: Vec<(&str, i64)> = Vec::new();
+        for post in posts {
+            match rooms.iter_mut().find(|(room, _)| *room == post.member.room) {
+                Some((_, count)) => *count += 1,
+                None => rooms.push((&post.member.room, 1)),
+            }
+        }
+        let messages = with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
-            let seq: Option<i64> = sqlx::query_scalar(
-                "UPDATE rooms SET last_seq = last_seq + 1 WHERE name = $1 RETURNING last_seq",
-            )
-            .bind(&member.room)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(seq) = seq else {
-                return Ok(None);
-            };
-            sqlx::query(
-                "INSERT INTO messages (room, seq, author_id, author, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&member.room)
-            .bind(seq)
-            .bind(member.id)
-            .bind(&member.name)
-            .bind(body.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE members SET last_seen = $1 WHERE id = $2")
-                .bind(now)
-                .bind(member.id)
-                .execute(&mut *tx)
+            // Each room's seqs are claimed in one step: the next `count`.
+            let mut next_seq: Vec<(&str, Option<i64>)> = Vec::with_capacity(rooms.len());
+            for (room, count) in &rooms {
+                let last: Option<i64> = sqlx::query_scalar(
+                    "UPDATE rooms SET last_seq = last_seq + $2 WHERE name = $1 RETURNING last_seq",
+                )
+                .bind(*room)
+                .bind(*count)
+                .fetch_optional(&mut *tx)
                 .await?;
+                next_seq.push((room, last.map(|last| last - count + 1)));
+            }
+            let messages: Vec<Option<Message>> = posts
+                .iter()
+                .map(|post| {
+                    let (_, next) = next_seq
+                        .iter_mut()
+                        .find(|(room, _)| *room == post.member.room)?;
+                    let seq = next.as_mut()?;
+                    *seq += 1;
+                    Some(Message {
+                        room: post.member.room.clone(),
+                        seq: *seq - 1,
+                        author_id: post.member.id,
+                        author: post.member.name.clone(),
+                        body: post.body.as_str().to_owned(),
+                        created_at: post.now,
+                    })
+                })
+                .collect();
+            let stored: Vec<&Message> = messages.iter().flatten().collect();
+            if !stored.is_empty() {
+                // Statements whose text depends on the batch size are not
+                // kept prepared: they would crowd out the fixed ones.
+                let mut insert = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO messages (room, seq, author_id, author, body, created_at) ",
+                );
+                insert.push_values(&stored, |mut row, message| {
+                    row.push_bind(&message.room)
+                        .push_bind(message.seq)
+                        .push_bind(message.author_id)
+                        .push_bind(&message.author)
+                        .push_bind(&message.body)
+                        .push_bind(message.created_at);
+                });
+                insert.build().persistent(false).execute(&mut *tx).await?;
+                let mut touch = sqlx::QueryBuilder::<Db>::new("UPDATE members SET last_seen = ");
+                touch.push_bind(posts.iter().map(|post| post.now).max().unwrap_or(0));
+                touch.push(" WHERE id IN (");
+                let mut ids = touch.separated(", ");
+                let mut seen = std::collections::HashSet::new();
+                for message in &stored {
+                    if seen.insert(message.author_id) {
+                        ids.push_bind(message.author_id);
+                    }
+                }
+                touch.push(")");
+                touch.build().persistent(false).execute(&mut *tx).await?;
+            }
             if notify {
-                // Delivered to the other instances on commit, in commit order.
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(super::listen::CHANNEL)
-                    .bind(super::listen::payload(self.instance(), &member.room, seq))
-                    .execute(&mut *tx)
-                    .await?;
+                // Delivered to the other instances on commit, in commit
+                // order; one per room names its newest seq, and the
+                // listeners read everything up to it.
+                for (room, next) in &next_seq {
+                    if let Some(next) = next {
+                        sqlx::query("SELECT pg_notify($1, $2)")
+                            .bind(super::listen::CHANNEL)
+                            .bind(super::listen::payload(self.instance(), room, next - 1))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
             }
             tx.commit().await?;
-            Ok(Some(Message {
-                room: member.room.clone(),
-                seq,
-                author_id: member.id,
-                author: member.name.clone(),
-                body: body.as_str().to_owned(),
-                created_at: now,
-            }))
-        })
+            messages
+        });
+        if let Some(hook) = self.committed.get() {
+            messages.iter().flatten().for_each(hook);
+        }
+        Ok(messages)
     }
 
     /// Up to `limit` messages with seq below `before` (all, for `i64::MAX`),

@@ -5,13 +5,15 @@
 //! which both drivers accept, and only types both map the same way (`TEXT`,
 //! 64-bit integers; times are milliseconds since the epoch).
 
+mod batch;
+mod cache;
 mod listen;
 mod members;
 mod messages;
 mod writer;
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -20,6 +22,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::{JoinOutcome, MemberRow};
 
@@ -47,8 +50,12 @@ pub(crate) use with_pool;
 /// the database is unavailable (503) rather than hanging.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many members a SQLite instance keeps in memory (about 100 bytes
+/// each).
+const MEMBER_CACHE: usize = 100_000;
+
 /// A handle to natter's database: cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: Pool,
     /// This instance's id in notifications to the others.
@@ -56,7 +63,26 @@ pub struct Store {
     /// SQLite only: one write transaction at a time from this process (see
     /// [`Store::begin_write`]).
     write_gate: Option<Arc<Semaphore>>,
+    /// SQLite only: the group commit's queue (see `batch`).
+    posts: Option<batch::Queue>,
+    /// Called with each message once it is committed, in seq order.
+    committed: Arc<OnceLock<CommitHook>>,
+    /// SQLite only: members by id (see `cache`). A post reads its member
+    /// on every request; the row changes only when the name is released.
+    members: Option<Arc<cache::Bounded<i64, MemberRow>>>,
 }
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("pool", &self.pool)
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Store::on_commit`] runs for each committed message.
+pub type CommitHook = Box<dyn Fn(&crate::chat::Message) + Send + Sync>;
 
 /// The connection pool of one backend.
 #[derive(Debug, Clone)]
@@ -107,12 +133,28 @@ impl From<sqlx::Error> for StoreError {
 
 impl Store {
     fn new(pool: Pool) -> Self {
-        let write_gate = matches!(pool, Pool::Sqlite(_)).then(|| Arc::new(Semaphore::new(1)));
-        Self {
+        let sqlite = matches!(pool, Pool::Sqlite(_));
+        let mut store = Self {
             pool,
             instance: listen::new_instance_id().into(),
-            write_gate,
+            write_gate: sqlite.then(|| Arc::new(Semaphore::new(1))),
+            posts: None,
+            committed: Arc::default(),
+            members: sqlite.then(|| Arc::new(cache::Bounded::new(MEMBER_CACHE))),
+        };
+        if let (true, Some(writer)) = (sqlite, writer::writer()) {
+            // The task's own copy holds no sender, so it ends with the last
+            // of this store's clones.
+            store.posts = Some(batch::start(store.clone(), writer));
         }
+        store
+    }
+
+    /// Sets what runs for every committed message, in seq order, before
+    /// its post is answered (the live hub's publish). Set once; later calls
+    /// are ignored.
+    pub fn on_commit(&self, hook: impl Fn(&crate::chat::Message) + Send + Sync + 'static) {
+        let _ = self.committed.set(Box::new(hook));
     }
 
     /// The connection pool.

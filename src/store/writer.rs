@@ -19,7 +19,7 @@ use super::{Pool, Store, StoreError};
 
 /// The writer runtime's handle, started on first use; `None` if no thread
 /// could be started (then writes run where they are called).
-fn writer() -> Option<&'static Handle> {
+pub(super) fn writer() -> Option<&'static Handle> {
     static WRITER: OnceLock<Option<Handle>> = OnceLock::new();
     WRITER
         .get_or_init(|| {

@@ -1,0 +1,99 @@
+//! Group commit: posts waiting for SQLite's one write lock are stored
+//! together, in one transaction.
+//!
+//! A post's own work in SQLite is a few microseconds; what costs is around
+//! it: `BEGIN IMMEDIATE`, `COMMIT` and every statement is a round trip to
+//! sqlx's connection thread (two thread wake-ups each). One task on the
+//! writer runtime takes every post that is waiting (up to [`BATCH`]),
+//! stores them with one statement per kind, commits once, hands the
+//! messages to the commit hook in seq order and only then answers each
+//! post: every acknowledged post is as durable as before, and under load
+//! the fixed costs are shared by the whole batch.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Store, StoreError};
+use crate::chat::{Message, MessageBody};
+use crate::store::MemberRow;
+
+/// At most this many posts in one transaction (6 values each stays far
+/// below SQLite's 32,766 bound parameters).
+pub(super) const BATCH: usize = 256;
+
+/// Posts waiting for the writer beyond this are refused with 503 rather
+/// than queued without bound.
+pub(super) const QUEUE: usize = 4096;
+
+/// One post to store.
+#[derive(Debug, Clone)]
+pub(super) struct Post {
+    pub member: MemberRow,
+    pub body: MessageBody,
+    pub now: i64,
+}
+
+/// A post waiting in the queue, with where its answer goes.
+pub(super) struct Queued {
+    post: Post,
+    reply: oneshot::Sender<Result<Option<Message>, StoreError>>,
+}
+
+/// The sending end of the queue, held by every clone of the [`Store`].
+pub(super) type Queue = mpsc::Sender<Queued>;
+
+/// Starts the group-commit task for `store` on `writer` and returns its
+/// queue. The task ends when every sender is gone.
+pub(super) fn start(store: Store, writer: &tokio::runtime::Handle) -> Queue {
+    let (sender, mut receiver) = mpsc::channel::<Queued>(QUEUE);
+    writer.spawn(async move {
+        let mut waiting = Vec::with_capacity(BATCH);
+        while receiver.recv_many(&mut waiting, BATCH).await > 0 {
+            store.commit_waiting(&mut waiting).await;
+        }
+    });
+    sender
+}
+
+/// Queues `post` and waits for it to be committed.
+pub(super) async fn submit(queue: &Queue, post: Post) -> Result<Option<Message>, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    if let Err(error) = queue.try_send(Queued { post, reply }) {
+        tracing::warn!(%error, "post queue full; refusing a post");
+        return Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut));
+    }
+    answer
+        .await
+        .map_err(|_| StoreError::Failed(sqlx::Error::WorkerCrashed))?
+}
+
+impl Store {
+    /// Stores every waiting post in one transaction and answers them. If
+    /// the batch fails, each post is tried alone so that one bad post (or a
+    /// transient error) gets its own answer and fails nobody else.
+    async fn commit_waiting(&self, waiting: &mut Vec<Queued>) {
+        let posts: Vec<Post> = waiting.iter().map(|queued| queued.post.clone()).collect();
+        match self.insert_batch(&posts).await {
+            Ok(messages) => {
+                for (queued, message) in waiting.drain(..).zip(messages) {
+                    // A post whose request went away is stored all the same.
+                    let _ = queued.reply.send(Ok(message));
+                }
+            }
+            Err(error) if waiting.len() == 1 => {
+                if let Some(queued) = waiting.pop() {
+                    let _ = queued.reply.send(Err(error));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, posts = waiting.len(), "batch failed; storing its posts one by one");
+                for queued in waiting.drain(..) {
+                    let result = self
+                        .insert_batch(std::slice::from_ref(&queued.post))
+                        .await
+                        .map(|mut messages| messages.pop().flatten());
+                    let _ = queued.reply.send(result);
+                }
+            }
+        }
+    }
+}
