@@ -68,8 +68,8 @@ pub(super) async fn submit(queue: &Queue, post: Post) -> Result<Option<Message>,
 
 impl Store {
     /// Stores every waiting post in one transaction and answers them. If
-    /// the batch fails, each post is tried alone so that one bad post (or a
-    /// transient error) gets its own answer and fails nobody else.
+    /// the batch fails for anything but an unavailable database, each post
+    /// is tried alone, so that one bad post fails nobody else.
     async fn commit_waiting(&self, waiting: &mut Vec<Queued>) {
         let posts: Vec<Post> = waiting.iter().map(|queued| queued.post.clone()).collect();
         match self.insert_batch(&posts).await {
@@ -82,6 +82,15 @@ impl Store {
             Err(error) if waiting.len() == 1 => {
                 if let Some(queued) = waiting.pop() {
                     let _ = queued.reply.send(Err(error));
+                }
+            }
+            // Locked or unreachable: it would fail each post alone too,
+            // after as long a wait each. Everyone is told to try again.
+            Err(error @ StoreError::Unavailable(_)) => {
+                tracing::warn!(%error, posts = waiting.len(), "database unavailable; refusing a batch");
+                for queued in waiting.drain(..) {
+                    let again = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
+                    let _ = queued.reply.send(Err(again));
                 }
             }
             Err(error) => {
