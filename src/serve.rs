@@ -19,6 +19,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+mod stream;
+
+use stream::{Opening, Rewind};
+
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -53,18 +57,30 @@ pub async fn serve(
         };
         // Messages are small and latency matters more than packet count.
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut request: Request<Incoming>| {
+        let (router, builder, watcher) = (router.clone(), builder.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            let mut stream = stream;
+            let opening = tokio::time::timeout(
+                header_timeout,
+                stream::read_opening(&mut stream, peer),
+            );
+            let read = match opening.await {
+                Ok(Opening::Events(request)) => {
+                    return stream::respond(stream, router, request).await;
+                }
+                Ok(Opening::Other(read)) => read,
+                // Closed, or too slow to send its first request (slowloris).
+                Ok(Opening::Closed) | Err(_) => return,
+            };
+            let service = router.map_request(move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
             });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let io = TokioIo::new(Rewind::new(read, stream));
+            let connection = builder
+                .serve_connection(io, TowerToHyperService::new(service))
+                .into_owned();
+            if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
         });
