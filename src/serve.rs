@@ -60,10 +60,8 @@ pub async fn serve(
         let (router, builder, watcher) = (router.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
             let mut stream = stream;
-            let opening = tokio::time::timeout(
-                header_timeout,
-                stream::read_opening(&mut stream, peer),
-            );
+            let opening =
+                tokio::time::timeout(header_timeout, stream::read_opening(&mut stream, peer));
             let read = match opening.await {
                 Ok(Opening::Events(request)) => {
                     return stream::respond(stream, router, request).await;

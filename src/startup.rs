@@ -67,8 +67,7 @@ impl App {
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
                 // This process makes every change to the session table, so
                 // it may keep sessions in memory: no read per request.
-                let sessions =
-                    CachingSessionStore::new(SessionCache::new(SESSION_CACHE), sessions);
+                let sessions = CachingSessionStore::new(SessionCache::new(SESSION_CACHE), sessions);
                 http::router(state.clone(), sessions, &config)
             }
             Pool::Postgres(pool) => {

@@ -73,7 +73,10 @@ fn parse(head: &[u8], peer: SocketAddr) -> Parsed {
         return Parsed::NotEvents;
     }
     if let Some(line_end) = head.iter().position(|&b| b == b'\n') {
-        let target = head[4..line_end].split(|&b| b == b' ').next().unwrap_or(&[]);
+        let target = head[4..line_end]
+            .split(|&b| b == b' ')
+            .next()
+            .unwrap_or(&[]);
         let path = target.split(|&b| b == b'?').next().unwrap_or(&[]);
         if !(path.starts_with(b"/rooms/") && path.ends_with(b"/events")) {
             return Parsed::NotEvents;
@@ -132,8 +135,7 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
     head.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
     head.extend_from_slice(b"\r\n");
     for (name, value) in &parts.headers {
-        if name == axum::http::header::CONNECTION || name == axum::http::header::TRANSFER_ENCODING
-        {
+        if name == axum::http::header::CONNECTION || name == axum::http::header::TRANSFER_ENCODING {
             continue;
         }
         head.extend_from_slice(name.as_str().as_bytes());
@@ -146,7 +148,10 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
     // end of a stream (the last chunk) from a cut connection.
     let chunked = match http_body::Body::size_hint(&body).exact() {
         Some(len) => {
-            if !parts.headers.contains_key(axum::http::header::CONTENT_LENGTH) {
+            if !parts
+                .headers
+                .contains_key(axum::http::header::CONTENT_LENGTH)
+            {
                 head.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
             }
             false
@@ -302,7 +307,10 @@ mod tests {
             }
             _ => panic!("an events request was not taken"),
         }
-        assert!(matches!(parse(b"GET /rooms/lobby/ev", peer()), Parsed::Partial));
+        assert!(matches!(
+            parse(b"GET /rooms/lobby/ev", peer()),
+            Parsed::Partial
+        ));
         assert!(matches!(parse(b"GE", peer()), Parsed::Partial));
         for other in [
             &b"POST /rooms/lobby/messages HTTP/1.1\r\n\r\n"[..],

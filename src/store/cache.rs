@@ -89,7 +89,9 @@ impl<K: Eq + Hash, V: Clone> Bounded<K, V> {
     fn lock(&self) -> MutexGuard<'_, Entries<K, V>> {
         // A panic while holding this lock cannot leave the map half-updated
         // (every change is one call), so a poisoned lock is still good.
-        self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

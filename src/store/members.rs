@@ -105,7 +105,8 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        if let (Some(cache), Some(member), Some(generation)) = (&self.members, &member, generation) {
+        if let (Some(cache), Some(member), Some(generation)) = (&self.members, &member, generation)
+        {
             cache.put_unless_removed_since(id, member.clone(), generation);
         }
         Ok(member)

@@ -1,8 +1,8 @@
 //! Messages: stored with a gapless per-room seq, read back in pages.
 
+use super::batch::{self, Post};
 use super::{with_pool, Store, StoreError};
 use crate::chat::{Message, MessageBody};
-use super::batch::{self, Post};
 use crate::store::MemberRow;
 
 #[derive(sqlx::FromRow)]

@@ -10,3 +10,4 @@ mod messages;
 mod scale;
 mod security;
 mod stream;
+mod wire;
