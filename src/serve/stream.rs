@@ -126,6 +126,8 @@ fn request(parsed: &httparse::Request<'_, '_>, peer: SocketAddr) -> Option<Reque
 /// body in a task of its own, which holds only the socket and the body
 /// (the router's future is gone by then).
 pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request>) {
+    // HTTP/1.0 has no chunks: its stream ends with the connection.
+    let can_chunk = request.version() == Version::HTTP_11;
     let Ok(response) = router.oneshot(*request).await;
     let (parts, body) = response.into_parts();
     let mut head = Vec::with_capacity(512);
@@ -156,10 +158,11 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
             }
             false
         }
-        None => {
+        None if can_chunk => {
             head.extend_from_slice(b"transfer-encoding: chunked\r\n");
             true
         }
+        None => false,
     };
     // The connection is the stream's alone.
     head.extend_from_slice(b"connection: close\r\n\r\n");

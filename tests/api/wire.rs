@@ -16,6 +16,7 @@ crate::on_both_backends!(
     a_fresh_and_a_reused_connection_stream_alike,
     a_closed_stream_frees_its_place_at_once,
     a_stranger_gets_a_sentence_and_the_connection_ends,
+    an_http_1_0_client_gets_its_stream_unchunked,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -151,4 +152,26 @@ async fn a_stranger_gets_a_sentence_and_the_connection_ends(backend: Backend) {
         "{text}"
     );
     assert!(text.contains("Join this room first."), "{text}");
+}
+
+/// HTTP/1.0 knows no chunks: the events come as they are, and the stream
+/// ends with the connection.
+async fn an_http_1_0_client_gets_its_stream_unchunked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.user();
+    alice.join("alice", "lobby").await;
+    let bob = cookie(&app, "bob", "lobby").await;
+    let mut stream = connect(&app).await;
+    let request = format!("GET /rooms/lobby/events HTTP/1.0\r\nCookie: {bob}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut seen = Vec::new();
+    read_until(&mut stream, &mut seen, ": natter\n\n").await;
+    alice.say("lobby", "plain").await;
+    let text = read_until(&mut stream, &mut seen, "plain</p>").await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        !text.to_ascii_lowercase().contains("transfer-encoding"),
+        "{text}"
+    );
+    assert!(text.contains("\r\n\r\n: natter\n\nid: 1\n"), "{text}");
 }
