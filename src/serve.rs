@@ -7,6 +7,7 @@
 //! headers within `header_timeout`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
@@ -14,14 +15,15 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 mod stream;
 
-use stream::{Opening, Rewind};
+use stream::{First, Rewind};
 
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -41,6 +43,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
+    let stopping = CancellationToken::new();
     tokio::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
@@ -57,37 +60,66 @@ pub async fn serve(
         };
         // Messages are small and latency matters more than packet count.
         let _ = stream.set_nodelay(true);
-        let (router, builder, watcher) = (router.clone(), builder.clone(), graceful.watcher());
-        tokio::spawn(async move {
-            let mut stream = stream;
-            let opening =
-                tokio::time::timeout(header_timeout, stream::read_opening(&mut stream, peer));
-            let read = match opening.await {
-                Ok(Opening::Events(request)) => {
-                    return stream::respond(stream, router, request).await;
-                }
-                Ok(Opening::Other(read)) => read,
-                // Closed, or too slow to send its first request (slowloris).
-                Ok(Opening::Closed) | Err(_) => return,
-            };
-            let service = router.map_request(move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
-            let io = TokioIo::new(Rewind::new(read, stream));
-            let connection = builder
-                .serve_connection(io, TowerToHyperService::new(service))
-                .into_owned();
-            if let Err(error) = watcher.watch(connection).await {
-                tracing::debug!(%error, %peer, "connection ended with an error");
-            }
-        });
+        let (router, builder) = (router.clone(), builder.clone());
+        let opening = Opening {
+            watcher: graceful.watcher(),
+            stopping: stopping.clone(),
+            header_timeout,
+        };
+        tokio::spawn(connection(stream, peer, router, builder, opening));
     }
     drop(listener);
+    stopping.cancel();
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("connections still open after {DRAIN:?}; stopping anyway");
+    }
+}
+
+/// What a new connection needs to know while it opens.
+struct Opening {
+    /// Holds shutdown until the connection ends (once hyper serves it).
+    watcher: Watcher,
+    /// Cancelled when shutdown starts.
+    stopping: CancellationToken,
+    /// How long the first request head may take.
+    header_timeout: Duration,
+}
+
+/// Serves one connection: an event stream natter writes itself, or hyper.
+async fn connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    builder: Builder<TokioExecutor>,
+    opening: Opening,
+) {
+    let first = tokio::time::timeout(
+        opening.header_timeout,
+        stream::read_first(&mut stream, peer),
+    );
+    let read = tokio::select! {
+        first = first => match first {
+            Ok(First::Events(request)) => return stream::respond(stream, router, request).await,
+            Ok(First::Other(read)) => read,
+            // Closed, or too slow to send its first request (slowloris).
+            Ok(First::Closed) | Err(_) => return,
+        },
+        // A connection that has sent nothing yet (an HTTP client's spare,
+        // say) must not hold up shutdown.
+        () = opening.stopping.cancelled() => return,
+    };
+    let service = router.map_request(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    });
+    let io = TokioIo::new(Rewind::new(read, stream));
+    let connection = builder
+        .serve_connection(io, TowerToHyperService::new(service))
+        .into_owned();
+    if let Err(error) = opening.watcher.watch(connection).await {
+        tracing::debug!(%error, %peer, "connection ended with an error");
     }
 }

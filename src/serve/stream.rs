@@ -29,8 +29,8 @@ const MAX_HEAD: usize = 16 * 1024;
 /// The most request headers parsed here (more: left to hyper).
 const MAX_HEADERS: usize = 48;
 
-/// How a connection opened.
-pub enum Opening {
+/// What a connection opened with.
+pub enum First {
     /// With a complete `GET …/events` request and nothing after it.
     Events(Box<Request>),
     /// With anything else: hyper's, starting with these bytes.
@@ -41,18 +41,18 @@ pub enum Opening {
 
 /// Reads just enough of the connection's first request to tell whether
 /// it opens an event stream. The caller bounds how long this may take.
-pub async fn read_opening(stream: &mut TcpStream, peer: SocketAddr) -> Opening {
+pub async fn read_first(stream: &mut TcpStream, peer: SocketAddr) -> First {
     let mut head = BytesMut::with_capacity(1024);
     loop {
         match stream.read_buf(&mut head).await {
-            Ok(0) | Err(_) if head.is_empty() => return Opening::Closed,
-            Ok(0) | Err(_) => return Opening::Other(head.freeze()),
+            Ok(0) | Err(_) if head.is_empty() => return First::Closed,
+            Ok(0) | Err(_) => return First::Other(head.freeze()),
             Ok(_) => {}
         }
         match parse(&head, peer) {
-            Parsed::Events(request) => return Opening::Events(request),
-            Parsed::NotEvents => return Opening::Other(head.freeze()),
-            Parsed::Partial if head.len() >= MAX_HEAD => return Opening::Other(head.freeze()),
+            Parsed::Events(request) => return First::Events(request),
+            Parsed::NotEvents => return First::Other(head.freeze()),
+            Parsed::Partial if head.len() >= MAX_HEAD => return First::Other(head.freeze()),
             Parsed::Partial => {}
         }
     }

@@ -17,6 +17,7 @@ crate::on_both_backends!(
     a_closed_stream_frees_its_place_at_once,
     a_stranger_gets_a_sentence_and_the_connection_ends,
     an_http_1_0_client_gets_its_stream_unchunked,
+    a_connection_that_sent_nothing_does_not_hold_up_shutdown,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -174,4 +175,22 @@ async fn an_http_1_0_client_gets_its_stream_unchunked(backend: Backend) {
         "{text}"
     );
     assert!(text.contains("\r\n\r\n: natter\n\nid: 1\n"), "{text}");
+}
+
+/// HTTP clients open spare connections they may never use. Shutdown ends
+/// them at once rather than waiting out its 10 s drain (hyper closes its
+/// idle connections the same way).
+async fn a_connection_that_sent_nothing_does_not_hold_up_shutdown(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let _spare = connect(&app).await;
+    // Time for the server to accept it (connect returns once the kernel
+    // has queued it).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    app.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped after {:?}",
+        started.elapsed()
+    );
 }
