@@ -13,9 +13,11 @@
 //!   presence (who has a stream open).
 //! - [`relay`]: carries other instances' messages (PostgreSQL
 //!   `LISTEN/NOTIFY`) to this instance's subscribers.
-//! - [`serve`]: the accept loop (bounded header reads, graceful drain).
+//! - [`serve`]: the accept loop (bounded header reads, graceful drain), and
+//!   event streams written straight to their sockets.
 //! - [`store`]: every SQL statement, written once and run on SQLite or
-//!   PostgreSQL.
+//!   PostgreSQL; on SQLite, posts are stored by group commit and sessions
+//!   and members are cached in memory.
 //! - [`telemetry`]: tracing setup and the OS shutdown signal.
 
 pub mod chat;
