@@ -24,9 +24,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+mod rewind;
 mod stream;
 
-use stream::{First, Rewind};
+use rewind::Rewind;
+use stream::First;
 
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);
