@@ -150,6 +150,14 @@ impl Subscription {
             None => Err(broadcast::error::RecvError::Closed),
         }
     }
+
+    /// The room's next frame if one is already waiting.
+    pub fn try_recv(&mut self) -> Result<Frame, broadcast::error::TryRecvError> {
+        match &mut self.receiver {
+            Some(receiver) => receiver.try_recv(),
+            None => Err(broadcast::error::TryRecvError::Closed),
+        }
+    }
 }
 
 impl Drop for Subscription {

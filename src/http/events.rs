@@ -19,10 +19,10 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tower_sessions::Session;
 
 use super::limit::StreamPermit;
@@ -34,6 +34,13 @@ use crate::store::Store;
 
 /// How many stored messages one catch-up query reads at most.
 const CATCH_UP_BATCH: i64 = 200;
+
+/// Frames already waiting are written together, up to this many bytes: a
+/// batch of posts (group commit publishes them back to back) or a
+/// subscriber that fell behind then costs one write to its socket instead
+/// of one per frame. Bounded because a stream blocked on a slow client
+/// holds its gathered copy.
+const GATHER_BYTES: usize = 8 * 1024;
 
 /// `/rooms/{room}/events`.
 pub fn router() -> Router<AppState> {
@@ -133,7 +140,8 @@ impl Feed {
     /// reconnects with `Last-Event-ID` and loses nothing).
     async fn next(mut self) -> Option<(Bytes, Self)> {
         loop {
-            if let Some(bytes) = self.backlog.pop_front() {
+            if let Some(first) = self.backlog.pop_front() {
+                let bytes = gather(first, || self.backlog.pop_front());
                 return Some((bytes, self));
             }
             if self.catching_up {
@@ -148,10 +156,32 @@ impl Feed {
                 Ok(frame) if frame.seq <= self.last_sent => {}
                 Ok(frame) if frame.seq == self.last_sent + 1 => {
                     self.last_sent = frame.seq;
-                    return Some((frame.bytes, self));
+                    let bytes = gather(frame.bytes, || self.next_waiting());
+                    return Some((bytes, self));
                 }
                 Ok(_) | Err(RecvError::Lagged(_)) => self.catching_up = true,
                 Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next frame to send that is already waiting in the channel, if
+    /// any; a gap or a lag starts a catch-up instead.
+    fn next_waiting(&mut self) -> Option<Bytes> {
+        loop {
+            match self.subscription.try_recv() {
+                // The stream is busy: no keep-alive needed.
+                Ok(frame) if frame.seq == KEEP_ALIVE_SEQ => {}
+                Ok(frame) if frame.seq <= self.last_sent => {}
+                Ok(frame) if frame.seq == self.last_sent + 1 => {
+                    self.last_sent = frame.seq;
+                    return Some(frame.bytes);
+                }
+                Ok(_) | Err(TryRecvError::Lagged(_)) => {
+                    self.catching_up = true;
+                    return None;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return None,
             }
         }
     }
@@ -170,5 +200,48 @@ impl Feed {
             self.last_sent = message.seq;
         }
         Ok(())
+    }
+}
+
+/// `first` and, while under [`GATHER_BYTES`], the frames `more` has ready,
+/// as one buffer. Only a backlog pays for the copy.
+fn gather(first: Bytes, mut more: impl FnMut() -> Option<Bytes>) -> Bytes {
+    if first.len() >= GATHER_BYTES {
+        return first;
+    }
+    let Some(second) = more() else {
+        return first;
+    };
+    let mut gathered = BytesMut::with_capacity(GATHER_BYTES.max(first.len() + second.len()));
+    gathered.extend_from_slice(&first);
+    gathered.extend_from_slice(&second);
+    while gathered.len() < GATHER_BYTES {
+        match more() {
+            Some(frame) => gathered.extend_from_slice(&frame),
+            None => break,
+        }
+    }
+    gathered.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gather, Bytes, GATHER_BYTES};
+
+    #[test]
+    fn waiting_frames_are_gathered_up_to_the_bound_and_in_order() {
+        let frame = |i: usize| Bytes::from(format!("id: {i}\n\n{}", "x".repeat(1000)));
+        let alone = gather(frame(0), || None);
+        assert_eq!(alone, frame(0));
+        let mut waiting = (1..100).map(frame);
+        let gathered = gather(frame(0), || waiting.next());
+        let expected: Vec<u8> = (0..gathered.len().div_ceil(frame(0).len()))
+            .flat_map(|i| frame(i).to_vec())
+            .collect();
+        assert_eq!(gathered, Bytes::from(expected));
+        assert!(gathered.len() >= GATHER_BYTES);
+        assert!(gathered.len() < GATHER_BYTES + frame(0).len() + 8);
+        // What was not gathered is still waiting, in order.
+        assert!(waiting.next().is_some_and(|next| next.starts_with(b"id: 9\n")));
     }
 }
