@@ -13,7 +13,7 @@ NATTER="${NATTER:-$repo/target/release/natter}"
 BENCH="${BENCH:-$repo/target/release/natter-bench}"
 scratch="$(mktemp -d /tmp/natter-profile.XXXXXX)"
 ulimit -n 20000
-env RUST_LOG=warn TOKIO_WORKER_THREADS=1 NATTER_POST_BURST=1000000 NATTER_POST_RATE=1000000 \
+env RUST_LOG=warn TOKIO_WORKER_THREADS=1 NATTER_WORKER_THREADS=1 NATTER_POST_BURST=1000000 NATTER_POST_RATE=1000000 \
   NATTER_JOIN_BURST=1000000 NATTER_JOIN_RATE=1000000 \
   taskset -c 0 "$NATTER" --bind 127.0.0.1:3101 --database-url "sqlite:$scratch/natter.db" \
   >"$scratch/log" 2>&1 &

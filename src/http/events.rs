@@ -242,6 +242,8 @@ mod tests {
         assert!(gathered.len() >= GATHER_BYTES);
         assert!(gathered.len() < GATHER_BYTES + frame(0).len() + 8);
         // What was not gathered is still waiting, in order.
-        assert!(waiting.next().is_some_and(|next| next.starts_with(b"id: 9\n")));
+        assert!(waiting
+            .next()
+            .is_some_and(|next| next.starts_with(b"id: 9\n")));
     }
 }

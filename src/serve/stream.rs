@@ -177,6 +177,9 @@ async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool) {
     let mut probe = [0u8; 64];
     loop {
         tokio::select! {
+            // The body first: while frames are ready the socket's read side
+            // is not polled at all (it is, before the task sleeps).
+            biased;
             frame = body.frame() => match frame {
                 Some(Ok(frame)) => {
                     let Ok(data) = frame.into_data() else { continue };
@@ -213,8 +216,9 @@ async fn write_chunk(writer: &mut (impl AsyncWrite + Unpin), data: Bytes) -> std
         // An empty chunk would end the body.
         return Ok(());
     }
-    let size = format!("{:x}\r\n", data.len());
-    let parts = [size.as_bytes(), &data, b"\r\n"];
+    let mut size = [0u8; 18];
+    let size = chunk_size_line(data.len(), &mut size);
+    let parts = [size, &data, b"\r\n"];
     let total: usize = parts.iter().map(|part| part.len()).sum();
     let slices = parts.map(std::io::IoSlice::new);
     let mut written = writer.write_vectored(&slices).await?;
@@ -230,9 +234,39 @@ async fn write_chunk(writer: &mut (impl AsyncWrite + Unpin), data: Bytes) -> std
     Ok(())
 }
 
+/// The chunk size line (`{len:x}\r\n`), written into `buf`: no
+/// allocation per frame.
+fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut at = 16;
+    let mut rest = len;
+    loop {
+        at -= 1;
+        buf[at] = HEX[rest % 16];
+        rest /= 16;
+        if rest == 0 {
+            break;
+        }
+    }
+    buf[16] = b'\r';
+    buf[17] = b'\n';
+    &buf[at..]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{parse, Parsed};
+    use super::{chunk_size_line, parse, Parsed};
+
+    #[test]
+    fn chunk_size_lines_are_lowercase_hex() {
+        for len in [1, 9, 10, 255, 700, 8192, usize::MAX] {
+            let mut buf = [0u8; 18];
+            assert_eq!(
+                chunk_size_line(len, &mut buf),
+                format!("{len:x}\r\n").as_bytes()
+            );
+        }
+    }
 
     fn peer() -> std::net::SocketAddr {
         ([127, 0, 0, 1], 1).into()
