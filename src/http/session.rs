@@ -7,10 +7,16 @@ use std::collections::BTreeMap;
 use tower_sessions::Session;
 
 use super::{AppError, AppState};
-use crate::chat::RoomName;
+use crate::chat::{now_millis, RoomName};
 use crate::store::MemberRow;
 
 const ROOMS_KEY: &str = "rooms";
+
+/// When the session was last renewed (ms since the epoch).
+const RENEWED_KEY: &str = "renewed";
+
+/// How often a member's session is saved again to push its expiry forward.
+const RENEW_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Room name → member id, for every room this session is in.
 pub type Memberships = BTreeMap<String, i64>;
@@ -39,7 +45,26 @@ pub async fn remember(session: &Session, room: &RoomName, member_id: i64) -> Res
     session.cycle_id().await?;
     rooms.insert(room.as_str().to_owned(), member_id);
     session.insert(ROOMS_KEY, rooms).await?;
+    session.insert(RENEWED_KEY, now_millis()).await?;
     Ok(())
+}
+
+/// Keeps a member's session alive while it is used. tower-sessions moves a
+/// session's expiry (and the cookie's) only when it saves the session, and
+/// it saves only a changed session: without this, someone who chats every
+/// day would still be signed out `--session-idle-days` after joining. At
+/// most one write a day per session.
+async fn renew(session: &Session) -> Result<(), AppError> {
+    let now = now_millis();
+    let renewed: Option<i64> = session.get(RENEWED_KEY).await?;
+    if renew_due(renewed, now) {
+        session.insert(RENEWED_KEY, now).await?;
+    }
+    Ok(())
+}
+
+fn renew_due(renewed: Option<i64>, now: i64) -> bool {
+    renewed.is_none_or(|at| now.saturating_sub(at) >= RENEW_EVERY_MS)
 }
 
 /// Forgets this session's membership of `room`.
@@ -62,7 +87,10 @@ pub async fn membership(
         return Ok(Membership::Stranger);
     };
     match state.store.member(member_id).await? {
-        Some(member) if member.room == room.as_str() => Ok(Membership::Member(member)),
+        Some(member) if member.room == room.as_str() => {
+            renew(session).await?;
+            Ok(Membership::Member(member))
+        }
         _ => {
             forget(session, room).await?;
             Ok(Membership::Lost)
@@ -87,4 +115,18 @@ pub async fn require_member(
 /// Parses a room from a path segment; a malformed one is simply not found.
 pub fn room_from_path(room: &str) -> Result<RoomName, AppError> {
     RoomName::parse(room).map_err(|_| AppError::NotFound("There is no such room."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{renew_due, RENEW_EVERY_MS};
+
+    #[test]
+    fn a_session_is_renewed_at_most_once_a_day() {
+        let now = 1_000 * RENEW_EVERY_MS;
+        assert!(renew_due(None, now), "sessions from before renewal");
+        assert!(!renew_due(Some(now), now));
+        assert!(!renew_due(Some(now - RENEW_EVERY_MS + 1), now));
+        assert!(renew_due(Some(now - RENEW_EVERY_MS), now));
+    }
 }

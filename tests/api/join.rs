@@ -48,6 +48,9 @@ async fn joining_creates_the_room_and_enters_it(backend: Backend) {
         !cookie.contains("Secure"),
         "no Secure cookie without --secure-cookies"
     );
+    // The session is renewed at most daily, not rewritten per request.
+    let again = alice.get("/rooms/lobby").await;
+    assert!(again.headers().get("set-cookie").is_none());
     let (status, page) = alice.text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<h1>lobby</h1>"));
