@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::HeaderName;
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::{CachingSessionStore, ExpiredDeletion};
@@ -45,7 +46,7 @@ impl App {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
         let hub = Hub::new();
-        store.on_commit(publisher(hub.clone()));
+        let commits = store.commits();
         let state = AppState {
             store: store.clone(),
             hub,
@@ -83,6 +84,7 @@ impl App {
         };
         background.push(tokio::spawn(sweep_presence(state.clone())));
         background.push(tokio::spawn(keep_alive(state.hub.clone())));
+        background.push(tokio::spawn(publish(commits, state.hub.clone())));
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         Ok(Self {
@@ -125,15 +127,22 @@ impl App {
 }
 
 /// Publishes each committed message to the room's subscribers here,
-/// rendered and encoded once, whatever the number of subscribers.
-fn publisher(hub: Hub) -> impl Fn(&Message) + Send + Sync + 'static {
-    move |message| match http::views::frame(message) {
-        Ok(frame) => {
-            hub.publish(&message.room, frame);
+/// rendered and encoded once, whatever the number of subscribers, in seq
+/// order. On this runtime, not the SQLite writer's thread: waking a
+/// stream's task from another thread costs a system call (and a lock) per
+/// subscriber, waking it from here costs neither.
+async fn publish(mut commits: mpsc::Receiver<Vec<Message>>, hub: Hub) {
+    while let Some(messages) = commits.recv().await {
+        for message in &messages {
+            match http::views::frame(message) {
+                Ok(frame) => {
+                    hub.publish(&message.room, frame);
+                }
+                // Stored all the same: subscribers fetch it from the
+                // database when they see the gap at the next message.
+                Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
+            }
         }
-        // Stored all the same: subscribers fetch it from the database when
-        // they see the gap at the next message.
-        Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
     }
 }
 

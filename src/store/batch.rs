@@ -5,10 +5,10 @@
 //! it: `BEGIN IMMEDIATE`, `COMMIT` and every statement is a round trip to
 //! sqlx's connection thread (two thread wake-ups each). One task on the
 //! writer runtime takes every post that is waiting (up to [`BATCH`]),
-//! stores them with one statement per kind, commits once, hands the
-//! messages to the commit hook in seq order and only then answers each
-//! post: every acknowledged post is as durable as before, and under load
-//! the fixed costs are shared by the whole batch.
+//! stores them with one statement per kind, commits once, queues the
+//! messages for publishing in seq order and only then answers each post:
+//! every acknowledged post is as durable as before, and under load the
+//! fixed costs are shared by the whole batch.
 
 use tokio::sync::{mpsc, oneshot};
 

@@ -32,7 +32,7 @@ const COLUMNS: &str = "room, seq, author_id, author, body, created_at";
 
 impl Store {
     /// Stores a message by `member` and returns it with its seq, once it is
-    /// committed and handed to the commit hook (see [`Store::on_commit`]).
+    /// committed and queued for publishing (see [`Store::commits`]).
     ///
     /// The seq comes from bumping the room's `last_seq` in the same
     /// transaction as the insert: the update locks the room's row (SQLite:
@@ -57,8 +57,8 @@ impl Store {
         }
     }
 
-    /// Stores `posts` in one transaction, in order, and hands the stored
-    /// messages to the commit hook. One answer per post: `None` where its
+    /// Stores `posts` in one transaction, in order, and queues the stored
+    /// messages for publishing. One answer per post: `None` where its
     /// room is gone.
     pub(super) async fn insert_batch(
         &self,
@@ -153,8 +153,13 @@ impl Store {
             tx.commit().await?;
             messages
         });
-        if let Some(hook) = self.committed.get() {
-            messages.iter().flatten().for_each(hook);
+        if let Some(commits) = self.committed.get() {
+            let committed: Vec<Message> = messages.iter().flatten().cloned().collect();
+            // Waits if the reader is behind (a bound, not a drop); fails
+            // only once it is gone, at shutdown.
+            if !committed.is_empty() && commits.send(committed).await.is_err() {
+                tracing::debug!("nobody publishes commits any more");
+            }
         }
         Ok(messages)
     }

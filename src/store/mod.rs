@@ -16,7 +16,9 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+
+use crate::chat::Message;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
@@ -65,8 +67,9 @@ pub struct Store {
     write_gate: Option<Arc<Semaphore>>,
     /// SQLite only: the group commit's queue (see `batch`).
     posts: Option<batch::Queue>,
-    /// Called with each message once it is committed, in seq order.
-    committed: Arc<OnceLock<CommitHook>>,
+    /// Where each commit's messages go, in seq order (see
+    /// [`Store::commits`]).
+    committed: Arc<OnceLock<mpsc::Sender<Vec<Message>>>>,
     /// SQLite only: members by id (see `cache`). A post reads its member
     /// on every request; the row changes only when the name is released.
     members: Option<Arc<cache::Bounded<i64, MemberRow>>>,
@@ -81,8 +84,9 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// What [`Store::on_commit`] runs for each committed message.
-pub type CommitHook = Box<dyn Fn(&crate::chat::Message) + Send + Sync>;
+/// How many commits may wait for [`Store::commits`]' reader before the
+/// writer waits for it.
+const COMMITS_QUEUE: usize = 1024;
 
 /// The connection pool of one backend.
 #[derive(Debug, Clone)]
@@ -150,11 +154,14 @@ impl Store {
         store
     }
 
-    /// Sets what runs for every committed message, in seq order, before
-    /// its post is answered (the live hub's publish). Set once; later calls
-    /// are ignored.
-    pub fn on_commit(&self, hook: impl Fn(&crate::chat::Message) + Send + Sync + 'static) {
-        let _ = self.committed.set(Box::new(hook));
+    /// The messages of every commit from now on, in seq order, each
+    /// commit's queued before its posts are answered (the live hub
+    /// publishes them). For one reader: a second call gets a receiver that
+    /// never yields.
+    pub fn commits(&self) -> mpsc::Receiver<Vec<Message>> {
+        let (sender, receiver) = mpsc::channel(COMMITS_QUEUE);
+        let _ = self.committed.set(sender);
+        receiver
     }
 
     /// The connection pool.
