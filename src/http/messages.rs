@@ -139,8 +139,8 @@ async fn store_and_publish(
     state.limits.post(member.id, ip)?;
     let Form(form) = form?;
     let body = MessageBody::parse(&form.body).map_err(AppError::invalid)?;
-    // Published to the room's subscribers by the store's commit hook
-    // (see `startup`), in seq order, before this returns.
+    // Queued for publishing before this returns, in seq order; the
+    // publishing task (see `startup::publish`) renders it once for all.
     let message = state
         .store
         .insert_message(&member, &body, now_millis())
