@@ -25,7 +25,7 @@ pub(super) const BATCH: usize = 256;
 pub(super) const QUEUE: usize = 4096;
 
 /// One post to store.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct Post {
     pub member: MemberRow,
     pub body: MessageBody,
@@ -71,36 +71,41 @@ impl Store {
     /// the batch fails for anything but an unavailable database, each post
     /// is tried alone, so that one bad post fails nobody else.
     async fn commit_waiting(&self, waiting: &mut Vec<Queued>) {
-        let posts: Vec<Post> = waiting.iter().map(|queued| queued.post.clone()).collect();
+        // Moved apart, not copied: the batch reads the posts, the answers
+        // go to the replies.
+        let (posts, replies): (Vec<Post>, Vec<_>) = waiting
+            .drain(..)
+            .map(|queued| (queued.post, queued.reply))
+            .unzip();
         match self.insert_batch(&posts).await {
             Ok(messages) => {
-                for (queued, message) in waiting.drain(..).zip(messages) {
+                for (reply, message) in replies.into_iter().zip(messages) {
                     // A post whose request went away is stored all the same.
-                    let _ = queued.reply.send(Ok(message));
+                    let _ = reply.send(Ok(message));
                 }
             }
-            Err(error) if waiting.len() == 1 => {
-                if let Some(queued) = waiting.pop() {
-                    let _ = queued.reply.send(Err(error));
+            Err(error) if replies.len() == 1 => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(error));
                 }
             }
             // Locked or unreachable: it would fail each post alone too,
             // after as long a wait each. Everyone is told to try again.
             Err(error @ StoreError::Unavailable(_)) => {
-                tracing::warn!(%error, posts = waiting.len(), "database unavailable; refusing a batch");
-                for queued in waiting.drain(..) {
+                tracing::warn!(%error, posts = posts.len(), "database unavailable; refusing a batch");
+                for reply in replies {
                     let again = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
-                    let _ = queued.reply.send(Err(again));
+                    let _ = reply.send(Err(again));
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, posts = waiting.len(), "batch failed; storing its posts one by one");
-                for queued in waiting.drain(..) {
+                tracing::warn!(%error, posts = posts.len(), "batch failed; storing its posts one by one");
+                for (post, reply) in posts.iter().zip(replies) {
                     let result = self
-                        .insert_batch(std::slice::from_ref(&queued.post))
+                        .insert_batch(std::slice::from_ref(post))
                         .await
                         .map(|mut messages| messages.pop().flatten());
-                    let _ = queued.reply.send(result);
+                    let _ = reply.send(result);
                 }
             }
         }
