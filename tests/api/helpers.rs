@@ -527,6 +527,19 @@ impl Sse {
 }
 
 /// Headers with one entry.
+/// The session id the response sets, if it sets one (`natter=` stripped).
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|value| {
+            let value = value.to_str().ok()?;
+            let pair = value.split(';').next()?;
+            pair.strip_prefix("natter=").map(str::to_owned)
+        })
+}
+
 pub fn header(name: &'static str, value: &str) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(name, value.parse().expect("header value"));

@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{header, spawn_app, spawn_app_with, Backend};
+use crate::helpers::{header, session_cookie, spawn_app, spawn_app_with, Backend};
 
 crate::on_both_backends!(
     cross_site_joins_are_refused,
@@ -52,18 +52,6 @@ async fn cross_site_joins_are_refused(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
-
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .find_map(|value| {
-            let value = value.to_str().ok()?;
-            let pair = value.split(';').next()?;
-            pair.strip_prefix("natter=").map(str::to_owned)
-        })
 }
 
 /// An attacker who plants their own session id in a victim's browser does

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use crate::helpers::{session_cookie, spawn_app, spawn_app_with, Backend, TestApp};
 
 crate::on_both_backends!(
     a_fresh_and_a_reused_connection_stream_alike,
@@ -26,15 +26,10 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn cookie(app: &TestApp, name: &str, room: &str) -> String {
     let response = app.user().try_join(name, room).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("natter="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned()
+    format!(
+        "natter={}",
+        session_cookie(&response).expect("session cookie")
+    )
 }
 
 fn events_request(room: &str, cookie: &str) -> String {
@@ -45,6 +40,13 @@ async fn connect(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.addr.trim_start_matches("http://"))
         .await
         .expect("connect")
+}
+
+/// A new connection that has sent `request`.
+async fn open(app: &TestApp, request: &[u8]) -> TcpStream {
+    let mut stream = connect(app).await;
+    stream.write_all(request).await.expect("write");
+    stream
 }
 
 /// Reads until `needle` has arrived (or the connection ends); returns all.
@@ -72,16 +74,8 @@ async fn a_fresh_and_a_reused_connection_stream_alike(backend: Backend) {
     alice.join("alice", "lobby").await;
     let bob = cookie(&app, "bob", "lobby").await;
 
-    let mut fresh = connect(&app).await;
-    fresh
-        .write_all(events_request("lobby", &bob).as_bytes())
-        .await
-        .expect("write");
-    let mut reused = connect(&app).await;
-    reused
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: natter\r\n\r\n")
-        .await
-        .expect("write");
+    let mut fresh = open(&app, events_request("lobby", &bob).as_bytes()).await;
+    let mut reused = open(&app, b"GET /healthz HTTP/1.1\r\nHost: natter\r\n\r\n").await;
     let mut reused_seen = Vec::new();
     read_until(&mut reused, &mut reused_seen, "ok\n").await;
     reused
@@ -119,11 +113,7 @@ async fn a_closed_stream_frees_its_place_at_once(backend: Backend) {
     let app = spawn_app_with(backend, |config| config.max_streams_per_member = 1).await;
     let bob = cookie(&app, "bob", "lobby").await;
     for round in 0..3 {
-        let mut stream = connect(&app).await;
-        stream
-            .write_all(events_request("lobby", &bob).as_bytes())
-            .await
-            .expect("write");
+        let mut stream = open(&app, events_request("lobby", &bob).as_bytes()).await;
         let mut seen = Vec::new();
         let text = read_until(&mut stream, &mut seen, "\r\n\r\n").await;
         assert!(text.starts_with("HTTP/1.1 200"), "round {round}: {text}");
@@ -138,11 +128,11 @@ async fn a_closed_stream_frees_its_place_at_once(backend: Backend) {
 async fn a_stranger_gets_a_sentence_and_the_connection_ends(backend: Backend) {
     let app = spawn_app(backend).await;
     cookie(&app, "alice", "lobby").await;
-    let mut stream = connect(&app).await;
-    stream
-        .write_all(b"GET /rooms/lobby/events HTTP/1.1\r\nHost: natter\r\n\r\n")
-        .await
-        .expect("write");
+    let mut stream = open(
+        &app,
+        b"GET /rooms/lobby/events HTTP/1.1\r\nHost: natter\r\n\r\n",
+    )
+    .await;
     let mut seen = Vec::new();
     let ended = tokio::time::timeout(WAIT, stream.read_to_end(&mut seen)).await;
     assert!(ended.is_ok(), "the connection closes");
@@ -162,9 +152,8 @@ async fn an_http_1_0_client_gets_its_stream_unchunked(backend: Backend) {
     let alice = app.user();
     alice.join("alice", "lobby").await;
     let bob = cookie(&app, "bob", "lobby").await;
-    let mut stream = connect(&app).await;
     let request = format!("GET /rooms/lobby/events HTTP/1.0\r\nCookie: {bob}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut stream = open(&app, request.as_bytes()).await;
     let mut seen = Vec::new();
     read_until(&mut stream, &mut seen, ": natter\n\n").await;
     alice.say("lobby", "plain").await;
