@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
@@ -47,6 +48,8 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
+    // Configured once and shared by every connection's task.
+    let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let stopping = CancellationToken::new();
     tokio::pin!(stop);
@@ -65,7 +68,7 @@ pub async fn serve(
         };
         // Messages are small and latency matters more than packet count.
         let _ = stream.set_nodelay(true);
-        let (router, builder) = (router.clone(), builder.clone());
+        let (router, builder) = (router.clone(), Arc::clone(&builder));
         let opening = Opening {
             watcher: graceful.watcher(),
             stopping: stopping.clone(),
@@ -98,7 +101,7 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     router: Router,
-    builder: Builder<TokioExecutor>,
+    builder: Arc<Builder<TokioExecutor>>,
     opening: Opening,
 ) {
     let first = tokio::time::timeout(
