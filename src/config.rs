@@ -16,11 +16,6 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite:natter.db")]
     pub database_url: String,
 
-    /// Seconds without an open event stream or a post after which a
-    /// username may be taken by someone else.
-    #[arg(long, env = "NATTER_NAME_IDLE_SECS", default_value_t = 600)]
-    pub name_idle_secs: u64,
-
     /// Mark the session cookie `Secure` (serve natter behind HTTPS). On by
     /// default when `--public-url` is `https://…`.
     #[arg(long, env = "NATTER_SECURE_COOKIES")]
@@ -31,8 +26,13 @@ pub struct Config {
     pub public_url: Option<String>,
 
     /// Days of inactivity after which a session expires (and is deleted).
+    /// A name belongs to its session for as long as the session lives.
     #[arg(long, env = "NATTER_SESSION_IDLE_DAYS", default_value_t = 30)]
     pub session_idle_days: u32,
+
+    /// The same in seconds, overriding the days (for tests).
+    #[arg(long, env = "NATTER_SESSION_IDLE_SECS", hide = true)]
+    pub session_idle_secs: Option<u64>,
 
     /// Messages one member may post at once before being slowed down.
     #[arg(long, env = "NATTER_POST_BURST", default_value_t = 10)]
@@ -84,10 +84,10 @@ impl Config {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.into(),
-            name_idle_secs: 600,
             secure_cookies: false,
             public_url: None,
             session_idle_days: 30,
+            session_idle_secs: None,
             post_burst: 1_000_000,
             post_rate: 1_000_000.0,
             join_burst: 1_000_000,
@@ -98,6 +98,14 @@ impl Config {
             worker_threads: None,
             header_timeout_secs: 30,
         }
+    }
+
+    /// How long an unused session lives.
+    pub fn session_idle(&self) -> std::time::Duration {
+        let secs = self
+            .session_idle_secs
+            .unwrap_or(u64::from(self.session_idle_days) * 24 * 60 * 60);
+        std::time::Duration::from_secs(secs.max(1))
     }
 
     /// Whether the session cookie is marked `Secure`.

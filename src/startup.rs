@@ -17,7 +17,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::chat::{now_millis, Hub, Message, Presence, KEEP_ALIVE_EVERY};
 use crate::config::Config;
-use crate::http::{self, AppState, Limits};
+use crate::http::{self, AppState, Evicting, Limits};
 use crate::relay;
 use crate::serve;
 use crate::store::{PgRelay, Pool, SessionCache, Store};
@@ -47,12 +47,13 @@ impl App {
         store.migrate().await?;
         let hub = Hub::new();
         let commits = store.commits();
+        let shutdown = CancellationToken::new();
         let state = AppState {
             store: store.clone(),
             hub,
-            presence: Presence::new(),
-            name_idle: Duration::from_secs(config.name_idle_secs),
-            shutdown: CancellationToken::new(),
+            presence: Presence::new(shutdown.clone()),
+            session_idle: config.session_idle(),
+            shutdown,
             limits: Arc::new(Limits::new(&config)),
             client_ip_header: config
                 .client_ip_header
@@ -69,6 +70,7 @@ impl App {
                 // This process makes every change to the session table, so
                 // it may keep sessions in memory: no read per request.
                 let sessions = CachingSessionStore::new(SessionCache::new(SESSION_CACHE), sessions);
+                let sessions = Evicting::new(sessions, state.presence.clone(), store.clone());
                 http::router(state.clone(), sessions, &config)
             }
             Pool::Postgres(pool) => {
@@ -79,6 +81,7 @@ impl App {
                     PgRelay::new(pool, store.instance()),
                     state.clone(),
                 )));
+                let sessions = Evicting::new(sessions, state.presence.clone(), store.clone());
                 http::router(state.clone(), sessions, &config)
             }
         };
@@ -118,8 +121,6 @@ impl App {
         for task in &self.background {
             task.abort();
         }
-        // Streams have ended: record when their members were last here.
-        touch_present(&self.state).await;
         self.state.store.close().await;
         tracing::info!("natter stopped");
         Ok(())
@@ -170,14 +171,12 @@ async fn delete_expired<S: ExpiredDeletion>(sessions: S) {
     }
 }
 
-/// Keeps the names of members with open streams from going idle: writes
-/// their `last_seen` a few times per idle period.
+/// Ends the streams of sessions that expired, within a second.
 async fn sweep_presence(state: AppState) {
-    let period = (state.name_idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
-    let mut ticks = tokio::time::interval(period);
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
     loop {
         ticks.tick().await;
-        touch_present(&state).await;
+        state.presence.evict_expired(now_millis());
     }
 }
 
@@ -187,15 +186,5 @@ async fn keep_alive(hub: Hub) {
     loop {
         ticks.tick().await;
         hub.keep_alive();
-    }
-}
-
-async fn touch_present(state: &AppState) {
-    let ids = state.presence.take_seen();
-    if ids.is_empty() {
-        return;
-    }
-    if let Err(error) = state.store.touch(&ids, now_millis()).await {
-        tracing::warn!(%error, "cannot record presence");
     }
 }

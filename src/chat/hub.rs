@@ -30,16 +30,46 @@ pub struct Frame {
     /// The message's seq in its room.
     pub seq: i64,
     /// The encoded SSE event (`id:` and `data:` lines), shared by all.
+    /// Empty for a nudge.
     pub bytes: Bytes,
+}
+
+impl Frame {
+    /// A frame with nothing to write that tells subscribers the room has
+    /// messages up to `seq`: those behind it read what they miss from the
+    /// store. The relay sends it when it cannot know what they have.
+    pub fn nudge(seq: i64) -> Self {
+        Self {
+            seq,
+            bytes: Bytes::new(),
+        }
+    }
+
+    /// Whether this is a [`Frame::nudge`].
+    pub fn is_nudge(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// What a room's subscribers here have been handed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handed {
+    /// Nothing since its channel opened: each subscriber read the store
+    /// itself when it subscribed.
+    Nothing,
+    /// Every frame up to this seq went out on the channel (or was skipped
+    /// by a later one, which makes subscribers catch up from the store).
+    UpTo(i64),
 }
 
 /// A room with subscribers on this instance.
 #[derive(Debug)]
 struct Room {
     sender: broadcast::Sender<Frame>,
-    /// The newest seq known to be committed and handed to subscribers (or
-    /// read from the store when they subscribed): where a resync starts.
-    last_seq: i64,
+    /// What went out on the channel. Only publishing moves it: a mark
+    /// ahead of what was really handed out would make the relay skip
+    /// messages nobody here has.
+    handed: Handed,
 }
 
 /// A cheap-to-clone handle to the rooms' channels.
@@ -70,7 +100,7 @@ impl Hub {
             .entry(room.to_owned())
             .or_insert_with(|| Room {
                 sender: broadcast::channel(ROOM_CAPACITY).0,
-                last_seq: 0,
+                handed: Handed::Nothing,
             })
             .sender
             .subscribe();
@@ -85,7 +115,12 @@ impl Hub {
     pub fn publish(&self, room: &str, frame: Frame) -> usize {
         // Clone the sender out so waking subscribers happens without the lock.
         let sender = self.lock().get_mut(room).map(|room| {
-            room.last_seq = room.last_seq.max(frame.seq);
+            if !frame.is_nudge() {
+                room.handed = match room.handed {
+                    Handed::UpTo(seq) if seq >= frame.seq => Handed::UpTo(seq),
+                    _ => Handed::UpTo(frame.seq),
+                };
+            }
             room.sender.clone()
         });
         sender.map_or(0, |sender| sender.send(frame).unwrap_or(0))
@@ -106,24 +141,16 @@ impl Hub {
         }
     }
 
-    /// Records that `seq` is committed in `room` and its subscribers have
-    /// it (or will read it from the store themselves).
-    pub fn observe(&self, room: &str, seq: i64) {
-        if let Some(room) = self.lock().get_mut(room) {
-            room.last_seq = room.last_seq.max(seq);
-        }
+    /// What the room's subscribers have been handed, if it has any.
+    pub fn handed(&self, room: &str) -> Option<Handed> {
+        self.lock().get(room).map(|room| room.handed)
     }
 
-    /// The newest seq handed to the room's subscribers, if it has any.
-    pub fn last_seq(&self, room: &str) -> Option<i64> {
-        self.lock().get(room).map(|room| room.last_seq)
-    }
-
-    /// Every room with subscribers here, with its newest seq.
-    pub fn rooms(&self) -> Vec<(String, i64)> {
+    /// Every room with subscribers here, with what they have been handed.
+    pub fn rooms(&self) -> Vec<(String, Handed)> {
         self.lock()
             .iter()
-            .map(|(name, room)| (name.clone(), room.last_seq))
+            .map(|(name, room)| (name.clone(), room.handed))
             .collect()
     }
 
@@ -201,5 +228,18 @@ mod tests {
         assert_eq!(hub.room_count(), 1);
         drop(other);
         assert_eq!(hub.room_count(), 0);
+    }
+
+    #[test]
+    fn only_published_frames_move_the_mark() {
+        let hub = Hub::new();
+        let _lobby = hub.subscribe("lobby");
+        assert_eq!(hub.handed("lobby"), Some(Handed::Nothing));
+        hub.publish("lobby", Frame::nudge(9));
+        assert_eq!(hub.handed("lobby"), Some(Handed::Nothing));
+        hub.publish("lobby", frame(4));
+        hub.publish("lobby", frame(3));
+        assert_eq!(hub.handed("lobby"), Some(Handed::UpTo(4)));
+        assert_eq!(hub.handed("nobody"), None);
     }
 }

@@ -7,7 +7,7 @@ mod names;
 mod presence;
 mod relay;
 
-pub use hub::{Frame, Hub, Subscription, KEEP_ALIVE_EVERY, KEEP_ALIVE_SEQ};
+pub use hub::{Frame, Handed, Hub, Subscription, KEEP_ALIVE_EVERY, KEEP_ALIVE_SEQ};
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
 pub use presence::{Presence, PresenceGuard};

@@ -13,12 +13,20 @@ use std::future::Future;
 /// What the relay reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RelayEvent {
-    /// Another instance committed the message `seq` in `room`.
+    /// Another instance committed the messages `first..=last` in `room`.
     Committed {
         /// The room.
         room: String,
-        /// The message's seq.
-        seq: i64,
+        /// The first seq of the commit.
+        first: i64,
+        /// The last seq of the commit.
+        last: i64,
+    },
+    /// Another instance ended a membership (exit, a released name, a
+    /// deleted session): the member's streams here must end.
+    Left {
+        /// The member.
+        member_id: i64,
     },
     /// Notifications may have been lost (the connection dropped and came
     /// back): every room served here must catch up from the database.

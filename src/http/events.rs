@@ -26,7 +26,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tower_sessions::Session;
 
 use super::limit::StreamPermit;
-use super::session::{require_member, room_from_path};
+use super::session::{self, require_member, room_from_path};
 use super::views::frame;
 use super::{AppError, AppState};
 use crate::chat::{PresenceGuard, Subscription, KEEP_ALIVE_SEQ};
@@ -62,6 +62,19 @@ async fn events(
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let room = room_from_path(&room)?;
+    // Present before the membership is checked: an exit that commits after
+    // the check finds this stream and ends it, one that commits before
+    // fails the check. The stream also ends when its session expires.
+    let claimed = session::memberships(&session)
+        .await?
+        .get(room.as_str())
+        .copied();
+    let Some(claimed) = claimed else {
+        return Err(AppError::Forbidden("Join this room first."));
+    };
+    let presence = state
+        .presence
+        .enter(claimed, session::expires_at(&state, &session).await?);
     let member = require_member(&state, &session, &room).await?;
     let permit = state.limits.open_stream(member.id)?;
     // The header wins: it is what the client really received last.
@@ -82,11 +95,11 @@ async fn events(
     // in the store.
     let subscription = state.hub.subscribe(room.as_str());
     let latest = state.store.last_seq(room.as_str()).await?;
-    state.hub.observe(room.as_str(), latest);
     let (last_sent, catching_up) = match after {
         Some(after) => (after.max(0), after < latest),
         None => (latest, false),
     };
+    let ended = presence.ended();
     let feed = Feed {
         store: state.store.clone(),
         room: room.to_string(),
@@ -94,7 +107,7 @@ async fn events(
         last_sent,
         catching_up,
         backlog: VecDeque::new(),
-        _presence: state.presence.enter(member.id),
+        _presence: presence,
         _permit: permit,
     };
     // A comment first, so proxies pass the stream on at once; keep-alive
@@ -103,8 +116,8 @@ async fn events(
     let messages = hello
         .chain(stream::unfold(feed, Feed::next))
         .map(Ok::<Bytes, Infallible>);
-    let shutdown = state.shutdown.clone().cancelled_owned();
-    let body = messages.take_until(shutdown);
+    // Ends on shutdown, eviction or expiry (checked before each frame).
+    let body = messages.take_until(ended);
 
     Ok((
         [
@@ -129,7 +142,8 @@ struct Feed {
     catching_up: bool,
     /// Frames read from the store and not yet written.
     backlog: VecDeque<Bytes>,
-    /// Keeps the member's name while the stream is open.
+    /// Keeps the member's name while the stream is open, and ends the
+    /// stream when the membership ends.
     _presence: PresenceGuard,
     /// Holds the stream's place under the stream caps.
     _permit: StreamPermit,

@@ -100,15 +100,21 @@ async fn join(
         if Username::parse(&member.name).is_ok_and(|name| name.key() == username.key()) {
             return Ok(Redirect::to(&format!("/rooms/{room}")).into_response());
         }
-        state.store.leave(member.id).await?;
+        session::release(&state, member.id).await?;
         session::forget(&session, &room).await?;
     }
 
     let now = now_millis();
-    let idle_cutoff = now.saturating_sub(state.name_idle_millis());
-    match state.store.join(&room, &username, now, idle_cutoff).await? {
-        JoinOutcome::Joined(member) => {
-            session::remember(&session, &room, member.id).await?;
+    // Only a holder whose session has expired loses the name.
+    let idle_cutoff = now.saturating_sub(state.session_idle_millis());
+    let returning = session::returning(&session, &room, &username).await?;
+    match (state.store)
+        .join(&room, &username, now, idle_cutoff, returning)
+        .await?
+    {
+        JoinOutcome::Joined { member, released } => {
+            released.iter().for_each(|id| state.presence.evict(*id));
+            session::remember(&session, &room, &member).await?;
             tracing::info!(room = %room, member = member.id, "joined");
             Ok(Redirect::to(&format!("/rooms/{room}")).into_response())
         }

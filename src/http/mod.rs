@@ -13,6 +13,7 @@ mod limit;
 mod messages;
 mod rooms;
 mod session;
+mod sessions;
 pub mod views;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use tracing::Level;
 
 pub use error::AppError;
 pub use limit::{ClientIp, Limits};
+pub use sessions::Evicting;
 
 use crate::chat::{Hub, Presence};
 use crate::config::Config;
@@ -49,8 +51,9 @@ pub struct AppState {
     pub hub: Hub,
     /// Who has a stream open here.
     pub presence: Presence,
-    /// After this long without a stream or a post, a name may be taken.
-    pub name_idle: Duration,
+    /// How long an unused session lives; a name lives as long as its
+    /// session.
+    pub session_idle: Duration,
     /// Cancelled when the server shuts down: ends every event stream.
     pub shutdown: CancellationToken,
     /// Flood limits.
@@ -60,9 +63,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The idle time in milliseconds, as stored times are.
-    pub fn name_idle_millis(&self) -> i64 {
-        i64::try_from(self.name_idle.as_millis()).unwrap_or(i64::MAX)
+    /// The session lifetime in milliseconds, as stored times are.
+    pub fn session_idle_millis(&self) -> i64 {
+        i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX)
     }
 }
 
@@ -77,7 +80,9 @@ where
         .with_http_only(true)
         .with_secure(config.cookies_secure())
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::days(i64::from(config.session_idle_days)),
+            tower_sessions::cookie::time::Duration::seconds(
+                i64::try_from(config.session_idle().as_secs()).unwrap_or(i64::MAX),
+            ),
         ));
     Router::new()
         .merge(join::router())

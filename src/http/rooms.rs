@@ -33,8 +33,13 @@ async fn page(
         Membership::Stranger => {
             return Ok(Redirect::to(&format!("/join-room?room={room}")).into_response())
         }
-        Membership::Lost => {
-            return Ok(Redirect::to(&format!("/join-room?room={room}&why=taken")).into_response())
+        Membership::Lost(name) => {
+            let mut query = vec![("room", room.to_string())];
+            query.extend(name.map(|name| ("name", name)));
+            query.push(("why", "lost".to_owned()));
+            let query = serde_urlencoded::to_string(&query)
+                .map_err(|error| AppError::Internal(error.into()))?;
+            return Ok(Redirect::to(&format!("/join-room?{query}")).into_response());
         }
     };
     let messages = state
@@ -58,7 +63,8 @@ async fn page(
     Ok(([(header::CACHE_CONTROL, "no-store")], html(&page)?).into_response())
 }
 
-/// `POST /rooms/{room}/exit`: releases the name and returns to the join page.
+/// `POST /rooms/{room}/exit`: releases the name, ends the member's live
+/// streams on every instance, and returns to the join page.
 #[tracing::instrument(skip(state, session))]
 async fn exit(
     State(state): State<AppState>,
@@ -67,11 +73,11 @@ async fn exit(
 ) -> Result<Response, AppError> {
     let room = room_from_path(&room)?;
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
-        state.store.leave(member.id).await?;
+        session::release(&state, member.id).await?;
         session::forget(&session, &room).await?;
         tracing::info!(room = %room, member = member.id, "exited");
     }
-    Ok(Redirect::to("/join-room").into_response())
+    Ok(Redirect::to(&format!("/join-room?room={room}&why=left")).into_response())
 }
 
 /// `GET /mine/{id}.css`: rules that put member `id`'s messages on the right.

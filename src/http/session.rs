@@ -4,22 +4,37 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::{AppError, AppState};
-use crate::chat::{now_millis, RoomName};
+use crate::chat::{now_millis, RoomName, Username};
 use crate::store::MemberRow;
 
-const ROOMS_KEY: &str = "rooms";
+/// Room → member id, for every room this session is in now.
+pub(super) const ROOMS_KEY: &str = "rooms";
+
+/// Room → the seat this session last held there (now, or before it exited).
+const SEATS_KEY: &str = "seats";
 
 /// When the session was last renewed (ms since the epoch).
 const RENEWED_KEY: &str = "renewed";
 
-/// How often a member's session is saved again to push its expiry forward.
+/// How often a member's session is saved again to push its expiry forward
+/// (or, for sessions shorter than two days, each half lifetime).
 const RENEW_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Room name → member id, for every room this session is in.
 pub type Memberships = BTreeMap<String, i64>;
+
+/// A name this session held in a room, and the member it was.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Seat {
+    /// The member id.
+    pub id: i64,
+    /// The name as typed.
+    pub name: String,
+}
 
 /// What the session is to a room.
 #[derive(Debug)]
@@ -28,8 +43,9 @@ pub enum Membership {
     Member(MemberRow),
     /// Was never in the room (or exited).
     Stranger,
-    /// Was in the room, but someone else took the name after it went idle.
-    Lost,
+    /// Was in the room, but the membership ended without the person
+    /// exiting; the name it had, if known.
+    Lost(Option<String>),
 }
 
 /// The rooms this session is in.
@@ -37,14 +53,32 @@ pub async fn memberships(session: &Session) -> Result<Memberships, AppError> {
     Ok(session.get(ROOMS_KEY).await?.unwrap_or_default())
 }
 
-/// Records that this session is `member_id` in `room`.
-pub async fn remember(session: &Session, room: &RoomName, member_id: i64) -> Result<(), AppError> {
+async fn seats(session: &Session) -> Result<BTreeMap<String, Seat>, AppError> {
+    Ok(session.get(SEATS_KEY).await?.unwrap_or_default())
+}
+
+/// Records that this session is `member` in `room`.
+pub async fn remember(
+    session: &Session,
+    room: &RoomName,
+    member: &MemberRow,
+) -> Result<(), AppError> {
     let mut rooms = memberships(session).await?;
+    let mut seats = seats(session).await?;
     // Every join is a new identity: a new session id, so a session id
-    // planted before (session fixation) is worth nothing after.
+    // planted before (session fixation) is worth nothing after. (Deleting
+    // the old id ends the streams opened with it: see `sessions`.)
     session.cycle_id().await?;
-    rooms.insert(room.as_str().to_owned(), member_id);
+    rooms.insert(room.as_str().to_owned(), member.id);
+    seats.insert(
+        room.as_str().to_owned(),
+        Seat {
+            id: member.id,
+            name: member.name.clone(),
+        },
+    );
     session.insert(ROOMS_KEY, rooms).await?;
+    session.insert(SEATS_KEY, seats).await?;
     session.insert(RENEWED_KEY, now_millis()).await?;
     Ok(())
 }
@@ -54,17 +88,47 @@ pub async fn remember(session: &Session, room: &RoomName, member_id: i64) -> Res
 /// it saves only a changed session: without this, someone who chats every
 /// day would still be signed out `--session-idle-days` after joining. At
 /// most one write a day per session.
-async fn renew(session: &Session) -> Result<(), AppError> {
+async fn renew(state: &AppState, session: &Session) -> Result<(), AppError> {
     let now = now_millis();
     let renewed: Option<i64> = session.get(RENEWED_KEY).await?;
-    if renew_due(renewed, now) {
+    if renew_due(renewed, now, state.session_idle_millis()) {
         session.insert(RENEWED_KEY, now).await?;
     }
     Ok(())
 }
 
-fn renew_due(renewed: Option<i64>, now: i64) -> bool {
-    renewed.is_none_or(|at| now.saturating_sub(at) >= RENEW_EVERY_MS)
+/// When this session expires if it is not used again (ms since the
+/// epoch): the moment its streams must end.
+pub async fn expires_at(state: &AppState, session: &Session) -> Result<i64, AppError> {
+    let renewed: i64 = session.get(RENEWED_KEY).await?.unwrap_or_else(now_millis);
+    Ok(renewed.saturating_add(state.session_idle_millis()))
+}
+
+/// The member this session last was in `room` under `name`, if it exited
+/// since: joining again under that name makes the person that member again.
+pub async fn returning(
+    session: &Session,
+    room: &RoomName,
+    name: &Username,
+) -> Result<Option<i64>, AppError> {
+    Ok(seats(session)
+        .await?
+        .remove(room.as_str())
+        .filter(|seat| Username::parse(&seat.name).is_ok_and(|held| held.key() == name.key()))
+        .map(|seat| seat.id))
+}
+
+/// Ends a membership: releases the name and ends the member's streams, here
+/// at once and on the other instances through the store.
+pub async fn release(state: &AppState, member_id: i64) -> Result<(), AppError> {
+    state.store.leave(member_id).await?;
+    state.presence.evict(member_id);
+    Ok(())
+}
+
+fn renew_due(renewed: Option<i64>, now: i64, lifetime: i64) -> bool {
+    let every = RENEW_EVERY_MS.min(lifetime / 2);
+    renewed.is_none_or(|at| now.saturating_sub(at) >= every)
 }
 
 /// Forgets this session's membership of `room`.
@@ -88,12 +152,16 @@ pub async fn membership(
     };
     match state.store.member(member_id).await? {
         Some(member) if member.room == room.as_str() => {
-            renew(session).await?;
+            renew(state, session).await?;
             Ok(Membership::Member(member))
         }
         _ => {
             forget(session, room).await?;
-            Ok(Membership::Lost)
+            let name = seats(session)
+                .await?
+                .remove(room.as_str())
+                .map(|seat| seat.name);
+            Ok(Membership::Lost(name))
         }
     }
 }
@@ -106,7 +174,7 @@ pub async fn require_member(
 ) -> Result<MemberRow, AppError> {
     match membership(state, session, room).await? {
         Membership::Member(member) => Ok(member),
-        Membership::Stranger | Membership::Lost => {
+        Membership::Stranger | Membership::Lost(_) => {
             Err(AppError::Forbidden("Join this room first."))
         }
     }
@@ -124,9 +192,13 @@ mod tests {
     #[test]
     fn a_session_is_renewed_at_most_once_a_day() {
         let now = 1_000 * RENEW_EVERY_MS;
-        assert!(renew_due(None, now), "sessions from before renewal");
-        assert!(!renew_due(Some(now), now));
-        assert!(!renew_due(Some(now - RENEW_EVERY_MS + 1), now));
-        assert!(renew_due(Some(now - RENEW_EVERY_MS), now));
+        let month = 30 * RENEW_EVERY_MS;
+        assert!(renew_due(None, now, month), "sessions from before renewal");
+        assert!(!renew_due(Some(now), now, month));
+        assert!(!renew_due(Some(now - RENEW_EVERY_MS + 1), now, month));
+        assert!(renew_due(Some(now - RENEW_EVERY_MS), now, month));
+        // A short-lived session is renewed each half lifetime.
+        assert!(renew_due(Some(now - 1_000), now, 2_000));
+        assert!(!renew_due(Some(now - 999), now, 2_000));
     }
 }

@@ -1,9 +1,12 @@
 //! PostgreSQL `LISTEN/NOTIFY`: the relay between natter instances.
 //!
-//! The notification is sent by `insert_message` inside the insert
-//! transaction, so PostgreSQL delivers it if and only if the message
-//! commits, in commit order. Its payload is `"{instance} {seq} {room}"`:
-//! ids, never HTML (payloads are limited to 8 KB).
+//! A notification is sent inside the transaction that makes the change, so
+//! PostgreSQL delivers it if and only if the change commits, in commit
+//! order. Payloads carry ids, never HTML (they are limited to 8 KB):
+//! - `m {instance} {first} {last} {room}`: messages `first..=last` of
+//!   `room` were stored (by `insert_message`);
+//! - `x {instance} {member_id}`: a membership ended (exit, a released
+//!   name, a deleted session), so its streams must end everywhere.
 
 use std::time::Duration;
 
@@ -33,9 +36,33 @@ pub(crate) fn new_instance_id() -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// The notification payload for a committed message.
-pub(crate) fn payload(instance: &str, room: &str, seq: i64) -> String {
-    format!("{instance} {seq} {room}")
+/// The notification payload for a commit of messages `first..=last`.
+pub(crate) fn committed(instance: &str, room: &str, first: i64, last: i64) -> String {
+    format!("m {instance} {first} {last} {room}")
+}
+
+/// The notification payload for an ended membership.
+pub(crate) fn left(instance: &str, member_id: i64) -> String {
+    format!("x {instance} {member_id}")
+}
+
+/// Reads a payload: the instance that sent it and what it reports.
+fn parse(payload: &str) -> Option<(&str, RelayEvent)> {
+    let mut parts = payload.splitn(5, ' ');
+    let (kind, instance) = (parts.next()?, parts.next()?);
+    let event = match kind {
+        "m" => {
+            let first = parts.next()?.parse().ok()?;
+            let last = parts.next()?.parse().ok()?;
+            let room = parts.next()?.to_owned();
+            RelayEvent::Committed { room, first, last }
+        }
+        "x" => RelayEvent::Left {
+            member_id: parts.next()?.parse().ok()?,
+        },
+        _ => return None,
+    };
+    Some((instance, event))
 }
 
 /// Listens for other instances' messages on PostgreSQL.
@@ -90,23 +117,12 @@ impl Relay for PgRelay {
                 }
             };
             match listener.try_recv().await {
-                Ok(Some(notification)) => {
-                    let mut parts = notification.payload().splitn(3, ' ');
-                    let (Some(instance), Some(seq), Some(room)) =
-                        (parts.next(), parts.next(), parts.next())
-                    else {
-                        continue;
-                    };
-                    if instance == self.instance {
-                        continue;
-                    }
-                    if let Ok(seq) = seq.parse() {
-                        return RelayEvent::Committed {
-                            room: room.to_owned(),
-                            seq,
-                        };
-                    }
-                }
+                Ok(Some(notification)) => match parse(notification.payload()) {
+                    // This instance acted on its own changes already.
+                    Some((instance, _)) if instance == self.instance => {}
+                    Some((_, event)) => return event,
+                    None => tracing::warn!("unreadable notification ignored"),
+                },
                 // The connection dropped and sqlx has already reconnected
                 // and listens again: notifications in between are lost.
                 Ok(None) => {
@@ -119,5 +135,32 @@ impl Relay for PgRelay {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_read_back_as_what_they_report() {
+        let commit = committed("a1", "team-chat", 4, 6);
+        assert_eq!(
+            parse(&commit),
+            Some((
+                "a1",
+                RelayEvent::Committed {
+                    room: "team-chat".into(),
+                    first: 4,
+                    last: 6
+                }
+            ))
+        );
+        assert_eq!(
+            parse(&left("b2", 17)),
+            Some(("b2", RelayEvent::Left { member_id: 17 }))
+        );
+        assert_eq!(parse("m a1 x 6 lobby"), None);
+        assert_eq!(parse("? a1"), None);
     }
 }

@@ -12,24 +12,35 @@ pub struct MemberRow {
     pub room: String,
     /// The name as typed.
     pub name: String,
-    /// When the member last posted or had a stream open (ms since epoch).
+    /// When the session holding the name was last stored (ms since
+    /// epoch): the name is released a session lifetime after it.
     pub last_seen: i64,
 }
 
 /// What a join attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinOutcome {
-    /// The name is now this member's.
-    Joined(MemberRow),
-    /// Someone active holds the name in this room.
+    /// The name is now this member's. `released` are the members whose
+    /// sessions had expired and who lost the name to this join: their
+    /// streams must end.
+    Joined {
+        /// The new member.
+        member: MemberRow,
+        /// Members released by this join.
+        released: Vec<i64>,
+    },
+    /// Someone whose session lives holds the name in this room.
     NameTaken,
 }
 
 impl Store {
-    /// Creates the room if needed and claims `name` in it. A holder idle
-    /// since before `idle_cutoff` loses the name to this join. Uniqueness
-    /// is the database's `UNIQUE (room, name_key)`, so it holds across
-    /// instances and under races.
+    /// Creates the room if needed and claims `name` in it. A holder not
+    /// seen since before `idle_cutoff` (when its session expired) loses
+    /// the name to this join. `returning` is the member this session was
+    /// under the same name before it exited: the person comes back as that
+    /// member, so their earlier messages stay theirs. Uniqueness is the
+    /// database's `UNIQUE (room, name_key)`, so it holds across instances
+    /// and under races.
     #[tracing::instrument(skip(self), err)]
     pub async fn join(
         &self,
@@ -37,10 +48,15 @@ impl Store {
         name: &Username,
         now: i64,
         idle_cutoff: i64,
+        returning: Option<i64>,
     ) -> Result<JoinOutcome, StoreError> {
         let (room, name) = (room.clone(), name.clone());
-        self.write(move |store| async move { store.join_now(&room, &name, now, idle_cutoff).await })
-            .await
+        self.write(move |store| async move {
+            store
+                .join_now(&room, &name, now, idle_cutoff, returning)
+                .await
+        })
+        .await
     }
 
     async fn join_now(
@@ -49,9 +65,19 @@ impl Store {
         name: &Username,
         now: i64,
         idle_cutoff: i64,
+        returning: Option<i64>,
     ) -> Result<JoinOutcome, StoreError> {
         // Held until the transaction ends (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
+        // The other instances hear of released members (PostgreSQL only:
+        // one SQLite file means one instance). PostgreSQL's identity column
+        // takes a given id only when told to.
+        let notify = matches!(self.pool(), super::Pool::Postgres(_));
+        let overriding = if notify {
+            "OVERRIDING SYSTEM VALUE"
+        } else {
+            ""
+        };
         with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
             sqlx::query(
@@ -71,22 +97,52 @@ impl Store {
             .bind(idle_cutoff)
             .fetch_all(&mut *tx)
             .await?;
-            let member: Option<MemberRow> = sqlx::query_as(
-                "INSERT INTO members (room, name, name_key, joined_at, last_seen) \
-                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (room, name_key) DO NOTHING \
-                 RETURNING id, room, name, last_seen",
-            )
-            .bind(room.as_str())
-            .bind(name.as_str())
-            .bind(name.key())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let mut member: Option<MemberRow> = None;
+            if let Some(id) = returning {
+                // No conflict target: the id itself may be taken too.
+                member = sqlx::query_as(&format!(
+                    "INSERT INTO members (id, room, name, name_key, joined_at, last_seen) \
+                     {overriding} VALUES ($5, $1, $2, $3, $4, $4) ON CONFLICT DO NOTHING \
+                     RETURNING id, room, name, last_seen"
+                ))
+                .bind(room.as_str())
+                .bind(name.as_str())
+                .bind(name.key())
+                .bind(now)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            }
+            if member.is_none() {
+                member = sqlx::query_as(
+                    "INSERT INTO members (room, name, name_key, joined_at, last_seen) \
+                     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (room, name_key) DO NOTHING \
+                     RETURNING id, room, name, last_seen",
+                )
+                .bind(room.as_str())
+                .bind(name.as_str())
+                .bind(name.key())
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            }
+            if notify {
+                for id in &released {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(super::listen::CHANNEL)
+                        .bind(super::listen::left(self.instance(), *id))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             tx.commit().await?;
             // A released member must not be served from the cache once its
             // name is someone else's.
             released.iter().for_each(|id| self.forget_member(*id));
-            Ok(member.map_or(JoinOutcome::NameTaken, JoinOutcome::Joined))
+            Ok(match member {
+                Some(member) => JoinOutcome::Joined { member, released },
+                None => JoinOutcome::NameTaken,
+            })
         })
     }
 
@@ -118,16 +174,43 @@ impl Store {
         }
     }
 
-    /// Releases a member's name.
+    /// Releases a member's name, and tells the other instances to end the
+    /// member's streams (on commit, so never for a release that failed).
     #[tracing::instrument(skip(self), err)]
     pub async fn leave(&self, id: i64) -> Result<(), StoreError> {
+        let notify = matches!(self.pool(), super::Pool::Postgres(_));
         with_pool!(self, |pool, Db| {
+            let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM members WHERE id = $1")
                 .bind(id)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            if notify {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(super::listen::CHANNEL)
+                    .bind(super::listen::left(self.instance(), id))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
         });
         self.forget_member(id);
+        Ok(())
+    }
+
+    /// Tells the other instances that these memberships ended (their
+    /// session was deleted): they end the members' streams.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn announce_left(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if let super::Pool::Postgres(pool) = self.pool() {
+            for id in ids {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(super::listen::CHANNEL)
+                    .bind(super::listen::left(self.instance(), *id))
+                    .execute(pool)
+                    .await?;
+            }
+        }
         Ok(())
     }
 

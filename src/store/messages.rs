@@ -53,7 +53,16 @@ impl Store {
         };
         match &self.posts {
             Some(queue) => batch::submit(queue, post).await,
-            None => Ok(self.insert_batch(&[post]).await?.pop().flatten()),
+            // The commit and its queuing for publishing run in a task of
+            // their own: a client that hangs up drops this future, which
+            // must never leave a committed message unpublished here.
+            None => {
+                let store = self.clone();
+                tokio::spawn(async move { store.insert_batch(&[post]).await })
+                    .await
+                    .map_err(|_| StoreError::Failed(sqlx::Error::WorkerCrashed))?
+                    .map(|mut messages| messages.pop().flatten())
+            }
         }
     }
 
@@ -64,7 +73,9 @@ impl Store {
         &self,
         posts: &[Post],
     ) -> Result<Vec<Option<Message>>, StoreError> {
-        // Held until the transaction ends (see `begin_write`).
+        // Held until the commit is queued for publishing, not only until it
+        // commits: the next writer's commit then queues after this one, so
+        // commits are published in seq order (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
         let notify = matches!(self.pool(), super::Pool::Postgres(_));
         // Rooms in order of first appearance, with how many posts each.
@@ -123,28 +134,17 @@ impl Store {
                         .push_bind(message.created_at);
                 });
                 insert.build().persistent(false).execute(&mut *tx).await?;
-                let mut touch = sqlx::QueryBuilder::<Db>::new("UPDATE members SET last_seen = ");
-                touch.push_bind(posts.iter().map(|post| post.now).max().unwrap_or(0));
-                touch.push(" WHERE id IN (");
-                let mut ids = touch.separated(", ");
-                let mut seen = std::collections::HashSet::new();
-                for message in &stored {
-                    if seen.insert(message.author_id) {
-                        ids.push_bind(message.author_id);
-                    }
-                }
-                touch.push(")");
-                touch.build().persistent(false).execute(&mut *tx).await?;
             }
             if notify {
                 // Delivered to the other instances on commit, in commit
                 // order; one per room names its newest seq, and the
                 // listeners read everything up to it.
-                for (room, next) in &next_seq {
+                for ((room, next), (_, count)) in next_seq.iter().zip(&rooms) {
                     if let Some(next) = next {
+                        let (first, last) = (next - count, next - 1);
                         sqlx::query("SELECT pg_notify($1, $2)")
                             .bind(super::listen::CHANNEL)
-                            .bind(super::listen::payload(self.instance(), room, next - 1))
+                            .bind(super::listen::committed(self.instance(), room, first, last))
                             .execute(&mut *tx)
                             .await?;
                     }

@@ -235,7 +235,8 @@ impl Store {
     }
 
     /// Waits for this process's turn to write, and gives the statement that
-    /// opens the write transaction; hold the permit until it commits.
+    /// opens the write transaction; hold the permit until it commits (and,
+    /// for posts, until the commit is queued for publishing).
     ///
     /// SQLite must take the write lock up front (`BEGIN IMMEDIATE`) or a
     /// read-then-write transaction can fail with `SQLITE_BUSY` instead of

@@ -69,6 +69,23 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs a PostgreSQL-only test when PostgreSQL is there (see `Backend`).
+#[macro_export]
+macro_rules! postgres_only {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(backend) = $crate::helpers::Backend::postgres().await {
+                        super::super::$name(backend).await
+                    }
+                }
+            }
+        )*
+    };
+}
+
 /// A fresh database, removed when dropped.
 pub struct TestDb {
     pub url: String,
@@ -269,6 +286,21 @@ impl TestApp {
             },
         );
         start(db, self.config.clone()).await
+    }
+
+    /// Runs one statement on the test database, either backend.
+    pub async fn run_sql(&self, sql: &str) {
+        if self.db.url.starts_with("sqlite:") {
+            let mut connection = sqlx::SqliteConnection::connect(&self.db.url)
+                .await
+                .expect("sqlite");
+            sqlx::query(sql)
+                .execute(&mut connection)
+                .await
+                .expect("statement");
+        } else {
+            self.execute(sql).await;
+        }
     }
 
     /// A number from the database, straight from SQL (for "nothing stored").
@@ -502,6 +534,20 @@ impl Sse {
                 _ => return None,
             }
         }
+    }
+
+    /// Every event until the stream ends, or `None` if it is still open
+    /// after `wait`.
+    pub async fn until_end(&mut self, wait: Duration) -> Option<Vec<Event>> {
+        tokio::time::timeout(wait, async {
+            let mut events = Vec::new();
+            while let Some(event) = self.next_event().await {
+                events.push(event);
+            }
+            events
+        })
+        .await
+        .ok()
     }
 
     /// The seqs of exactly `count` events, each within `wait` of the previous.

@@ -147,7 +147,10 @@ async fn exit_releases_the_name(backend: Backend) {
     alice.join("alice", "lobby").await;
     let response = alice.post_form("/rooms/lobby/exit", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()["location"], "/join-room");
+    assert_eq!(
+        response.headers()["location"],
+        "/join-room?room=lobby&why=left"
+    );
     assert_eq!(
         alice.get("/rooms/lobby").await.status(),
         StatusCode::SEE_OTHER

@@ -4,8 +4,10 @@
 mod helpers;
 
 mod history;
+mod instances;
 mod join;
 mod lifecycle;
+mod membership;
 mod messages;
 mod scale;
 mod security;

@@ -9,24 +9,8 @@ use crate::helpers::{header, spawn_app, spawn_pair, Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// Runs a PostgreSQL-only test when PostgreSQL is there (see `Backend`).
-macro_rules! postgres_only {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    if let Some(backend) = crate::helpers::Backend::postgres().await {
-                        super::super::$name(backend).await
-                    }
-                }
-            }
-        )*
-    };
-}
-
 mod cases {
-    postgres_only!(
+    crate::postgres_only!(
         two_instances_share_sessions_and_one_conversation,
         a_killed_listener_resyncs_and_misses_nothing,
         terminated_connections_fail_cleanly_and_recover,
