@@ -13,8 +13,7 @@
 #   bench/run.sh smoke                  # the CI smoke run (debug build)
 #
 # Environment: NATTER (natter binary), BENCH (natter-bench binary), RESULTS,
-# ROUNDS (3), LABEL, RUNTIME=multi (natter's multi-thread scheduler even
-# with one worker, instead of --worker-threads 1), and NATTER_ENV (extra
+# ROUNDS (3), LABEL, and NATTER_ENV (extra
 # server settings, e.g.
 # "RUST_LOG=natter=info,tower_http=info,warn" to measure with request logs).
 set -euo pipefail
@@ -60,10 +59,7 @@ wait_port() {
 start_natter() {
   local cores="${1:-0}" workers="${2:-1}"
   rm -rf "$scratch/natter" && mkdir -p "$scratch/natter"
-  # RUNTIME=multi keeps tokio's multi-thread scheduler even with one worker.
-  local flag="NATTER_WORKER_THREADS=$workers"
-  if [ "${RUNTIME:-}" = multi ]; then flag="NATTER_RUNTIME=multi"; fi
-  env RUST_LOG=warn "$flag" TOKIO_WORKER_THREADS="$workers" \
+  env RUST_LOG=warn NATTER_WORKER_THREADS="$workers" TOKIO_WORKER_THREADS="$workers" \
     NATTER_JOIN_BURST=1000000 NATTER_JOIN_RATE=1000000 \
     NATTER_POST_BURST=1000000 NATTER_POST_RATE=1000000 \
     NATTER_MAX_STREAMS=20000 $NATTER_ENV \
