@@ -7,7 +7,11 @@
 //! (posts commit in order but may publish out of order), or a `Lagged` from
 //! the bounded channel, makes the stream catch up from the store; frames it
 //! already sent are dropped. So a slow subscriber costs a bounded buffer and
-//! a catch-up query, never a lost message.
+//! a catch-up query, never a lost message. A nudge (a frame with a seq and
+//! nothing to write, see `relay`) ahead of the stream makes it catch up too.
+//!
+//! A stream ends when its membership does (exit, a deleted, rotated or
+//! expired session: see `chat::Presence`) and at shutdown.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -168,6 +172,8 @@ impl Feed {
             match self.subscription.recv().await {
                 Ok(frame) if frame.seq == KEEP_ALIVE_SEQ => return Some((frame.bytes, self)),
                 Ok(frame) if frame.seq <= self.last_sent => {}
+                // The room goes further than this stream has: read the rest.
+                Ok(frame) if frame.is_nudge() => self.catching_up = true,
                 Ok(frame) if frame.seq == self.last_sent + 1 => {
                     self.last_sent = frame.seq;
                     let bytes = gather(frame.bytes, || self.next_waiting());
@@ -187,6 +193,10 @@ impl Feed {
                 // The stream is busy: no keep-alive needed.
                 Ok(frame) if frame.seq == KEEP_ALIVE_SEQ => {}
                 Ok(frame) if frame.seq <= self.last_sent => {}
+                Ok(frame) if frame.is_nudge() => {
+                    self.catching_up = true;
+                    return None;
+                }
                 Ok(frame) if frame.seq == self.last_sent + 1 => {
                     self.last_sent = frame.seq;
                     return Some(frame.bytes);

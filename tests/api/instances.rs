@@ -123,7 +123,8 @@ async fn a_client_that_hangs_up_mid_post_holds_nothing_back(backend: Backend) {
     let cookie = session_cookie(&joined).expect("cookie");
     let mut seen = 0;
     for round in 0..40u64 {
-        post_and_hang_up(&a, &cookie, Duration::from_micros(round % 8 * 500)).await;
+        // Spread over the time a post takes, so some land mid-commit.
+        post_and_hang_up(&a, &cookie, Duration::from_micros(round % 20 * 1000)).await;
         tokio::time::sleep(Duration::from_millis(150)).await;
         let stored = a.count("SELECT COUNT(*) FROM messages").await;
         if stored > seen {
