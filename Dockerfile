@@ -2,11 +2,15 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# The workspace names the bench crate; cargo reads its manifest even when
+# building only the server.
+COPY bench/Cargo.toml bench/Cargo.toml
+COPY bench/src bench/src
 COPY src src
 COPY templates templates
 COPY assets assets
 COPY migrations migrations
-RUN cargo build --release --locked --bin natter
+RUN cargo build --release --locked -p natter --bin natter
 
 FROM debian:bookworm-slim
 RUN apt-get update \

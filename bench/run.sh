@@ -10,6 +10,7 @@
 #   bench/run.sh posts2 natter 32 1000  # the same with natter on both cores
 #   bench/run.sh posts natter 32 1000 0 1 --elsewhere  # streams in another room
 #   bench/run.sh page                   # the room page with 50 messages
+#   bench/run.sh ab OLD NEW             # A/B of two natter binaries and nchan
 #   bench/run.sh smoke                  # the CI smoke run (debug build)
 #
 # Environment: NATTER (natter binary), BENCH (natter-bench binary), RESULTS,
@@ -130,12 +131,35 @@ table() {
   "$BENCH" summary "$RESULTS"
 }
 
+# The A/B tables of docs/BENCHMARKS.md: two natter binaries (build the
+# older commit in a worktree: `git worktree add /tmp/old <commit> && cargo
+# build --release --manifest-path /tmp/old/Cargo.toml`) and nchan,
+# interleaved, labelled "a" and "b".
+ab() {
+  local a="$1" b="$2"
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== A/B round $round of $ROUNDS ($(cut -d' ' -f1-3 /proc/loadavg))"
+    for side in a b nchan; do
+      local binary="$a" target=natter
+      case "$side" in b) binary="$b" ;; nchan) target=nchan ;; esac
+      NATTER="$binary" LABEL="$side" fanout "$target" 1000 200 20
+      NATTER="$binary" LABEL="$side" fanout "$target" 10000 50 5
+      NATTER="$binary" LABEL="$side" posts "$target" 32 1000
+      if [ "$target" = natter ]; then
+        NATTER="$binary" LABEL="$side" posts natter 32 0 0,1 2
+      fi
+    done
+  done
+  "$BENCH" summary "$RESULTS"
+}
+
 case "${1:-table}" in
   table) table ;;
   fanout) fanout "${@:2}" ;;
   posts) posts "${@:2}" ;;
   posts2) posts "$2" "$3" "$4" 0,1 2 "${5:-}" ;;
   page) page ;;
-  smoke) cd "$repo" && cargo run --bin natter-bench -- smoke ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  ab) ab "$2" "$3" ;;
+  smoke) cd "$repo" && cargo run -p natter-bench -- smoke ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

@@ -7,7 +7,14 @@
 //! come from `/proc/<pid>` (`--pid`). See `bench/README.md` for the runs
 //! behind `docs/BENCHMARKS.md`.
 
-mod natter_bench;
+mod fanout;
+mod http;
+mod load;
+mod procfs;
+mod report;
+mod smoke;
+mod sse;
+mod target;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,8 +22,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use natter_bench::target::{Kind, Target};
-use natter_bench::{fanout, load, report, smoke};
+use target::{Kind, Target};
 
 #[derive(Debug, Parser)]
 #[command(
