@@ -1,10 +1,19 @@
-//! The accept loop: hyper connections with bounded header reads, and a
-//! graceful shutdown that waits for in-flight requests only.
+//! The accept loop: HTTP/1.1 connections with bounded request heads, in
+//! time and in size, and a graceful shutdown that waits for in-flight
+//! requests only.
 //!
-//! `axum::serve` does the same but gives no way to set hyper's header read
-//! timeout, so a client sending its headers a byte a minute would hold a
-//! connection forever (slowloris). Here every connection must finish its
-//! headers within `header_timeout`.
+//! `axum::serve` gives no way to set hyper's header read timeout, so a
+//! client sending its headers a byte a minute would hold a connection
+//! forever (slowloris). Here every connection must finish its request head
+//! within `header_timeout`, and a head may be at most [`MAX_HEAD`] bytes
+//! (hyper answers 431 to a longer one).
+//!
+//! Only HTTP/1.1 (and 1.0) is spoken: natter sits behind a TLS-terminating
+//! proxy, which speaks HTTP/1.1 to it. hyper-util's auto builder would also
+//! speak HTTP/2 in cleartext to a client opening with the HTTP/2 preface,
+//! and the header read timeout does not cover HTTP/2, so such a client
+//! could hold its connection forever. hyper's `http1` builder refuses the
+//! preface and closes the connection.
 //!
 //! A connection that opens with an event stream request skips hyper (see
 //! `stream`): an idle stream then costs about 3 KB instead of 20.
@@ -17,8 +26,8 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request};
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
@@ -30,6 +39,7 @@ mod stream;
 
 use rewind::Rewind;
 use stream::First;
+pub use stream::MAX_HEAD;
 
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -43,11 +53,11 @@ pub async fn serve(
     header_timeout: Duration,
     stop: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        .max_header_size(MAX_HEAD);
     // Configured once and shared by every connection's task.
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
@@ -101,7 +111,7 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     router: Router,
-    builder: Arc<Builder<TokioExecutor>>,
+    builder: Arc<Builder>,
     opening: Opening,
 ) {
     let first = tokio::time::timeout(
@@ -124,9 +134,7 @@ async fn connection(
         request
     });
     let io = TokioIo::new(Rewind::new(read, stream));
-    let connection = builder
-        .serve_connection(io, TowerToHyperService::new(service))
-        .into_owned();
+    let connection = builder.serve_connection(io, TowerToHyperService::new(service));
     if let Err(error) = opening.watcher.watch(connection).await {
         tracing::debug!(%error, %peer, "connection ended with an error");
     }

@@ -21,8 +21,11 @@ use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-/// A request head longer than this is left to hyper, which refuses it.
-const MAX_HEAD: usize = 16 * 1024;
+/// The largest request head natter accepts, request line included, on
+/// either path: 16 KiB, a common proxy default, far above what a browser
+/// sends (hyper's own default would allow about 400 KB). A longer head is
+/// left to hyper, which answers 431 (`src/serve.rs`).
+pub const MAX_HEAD: usize = 16 * 1024;
 
 /// The most request headers parsed here (more: left to hyper).
 const MAX_HEADERS: usize = 48;
@@ -84,8 +87,9 @@ fn parse(head: &[u8], peer: SocketAddr) -> Parsed {
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(head) {
         Ok(httparse::Status::Partial) => Parsed::Partial,
-        // Bytes after the head (a body, a pipelined request) are hyper's.
-        Ok(httparse::Status::Complete(len)) if len == head.len() => {
+        // Bytes after the head (a body, a pipelined request) are hyper's,
+        // and so is a head too long (hyper refuses it).
+        Ok(httparse::Status::Complete(len)) if len == head.len() && len <= MAX_HEAD => {
             request(&parsed, peer).map_or(Parsed::NotEvents, |r| Parsed::Events(Box::new(r)))
         }
         Ok(httparse::Status::Complete(_)) | Err(_) => Parsed::NotEvents,

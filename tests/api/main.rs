@@ -9,5 +9,6 @@ mod lifecycle;
 mod messages;
 mod scale;
 mod security;
+mod serve;
 mod stream;
 mod wire;
