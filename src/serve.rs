@@ -34,12 +34,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+mod head;
 mod rewind;
 mod stream;
 
+pub use head::{EVENTS_ROUTE, MAX_HEAD};
 use rewind::Rewind;
 use stream::First;
-pub use stream::MAX_HEAD;
 
 /// How long shutdown waits for in-flight requests before giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);

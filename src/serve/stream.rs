@@ -4,16 +4,16 @@
 //! a connection lives: 16 of the 21.7 KB an idle event stream cost
 //! (docs/BENCHMARKS.md). A stream reads nothing after its request and
 //! writes frames that are already encoded, so it needs neither. A
-//! connection that opens with `GET …/events` is parsed here, answered by
-//! the same router (every layer applies: sessions, guards, headers,
-//! tracing) and written straight to the socket. Anything else goes to
-//! hyper with the bytes read so far.
+//! connection that opens with an event stream request (`head` tells which)
+//! is answered by the same router (every layer applies: sessions, guards,
+//! headers, tracing) and written straight to the socket. Anything else goes
+//! to hyper with the bytes read so far.
 
 use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderName, HeaderValue, Method, Version};
+use axum::extract::Request;
+use axum::http::Version;
 use axum::Router;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
@@ -21,18 +21,11 @@ use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-/// The largest request head natter accepts, request line included, on
-/// either path: 16 KiB, a common proxy default, far above what a browser
-/// sends (hyper's own default would allow about 400 KB). A longer head is
-/// left to hyper, which answers 431 (`src/serve.rs`).
-pub const MAX_HEAD: usize = 16 * 1024;
-
-/// The most request headers parsed here (more: left to hyper).
-const MAX_HEADERS: usize = 48;
+use super::head::{self, Parsed};
 
 /// What a connection opened with.
 pub enum First {
-    /// With a complete `GET …/events` request and nothing after it.
+    /// With a complete event stream request and nothing after it.
     Events(Box<Request>),
     /// With anything else: hyper's, starting with these bytes.
     Other(Bytes),
@@ -50,78 +43,12 @@ pub async fn read_first(stream: &mut TcpStream, peer: SocketAddr) -> First {
             Ok(0) | Err(_) => return First::Other(head.freeze()),
             Ok(_) => {}
         }
-        match parse(&head, peer) {
+        match head::parse(&head, peer) {
             Parsed::Events(request) => return First::Events(request),
             Parsed::NotEvents => return First::Other(head.freeze()),
-            Parsed::Partial if head.len() >= MAX_HEAD => return First::Other(head.freeze()),
             Parsed::Partial => {}
         }
     }
-}
-
-enum Parsed {
-    Events(Box<Request>),
-    NotEvents,
-    Partial,
-}
-
-/// Parses `head` as far as it goes.
-fn parse(head: &[u8], peer: SocketAddr) -> Parsed {
-    // Most requests are told apart by their first line, before the head
-    // is complete.
-    let start = &head[..head.len().min(4)];
-    if !b"GET ".starts_with(start) {
-        return Parsed::NotEvents;
-    }
-    if let Some(line_end) = head.iter().position(|&b| b == b'\n') {
-        let target = head[4..line_end]
-            .split(|&b| b == b' ')
-            .next()
-            .unwrap_or(&[]);
-        let path = target.split(|&b| b == b'?').next().unwrap_or(&[]);
-        if !(path.starts_with(b"/rooms/") && path.ends_with(b"/events")) {
-            return Parsed::NotEvents;
-        }
-    }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Partial) => Parsed::Partial,
-        // Bytes after the head (a body, a pipelined request) are hyper's,
-        // and so is a head too long (hyper refuses it).
-        Ok(httparse::Status::Complete(len)) if len == head.len() && len <= MAX_HEAD => {
-            request(&parsed, peer).map_or(Parsed::NotEvents, |r| Parsed::Events(Box::new(r)))
-        }
-        Ok(httparse::Status::Complete(_)) | Err(_) => Parsed::NotEvents,
-    }
-}
-
-/// The parsed head as a request for the router, or `None` for anything
-/// this path does not handle (hyper answers it instead).
-fn request(parsed: &httparse::Request<'_, '_>, peer: SocketAddr) -> Option<Request> {
-    let version = match parsed.version? {
-        0 => Version::HTTP_10,
-        _ => Version::HTTP_11,
-    };
-    let mut request = Request::builder()
-        .method(Method::GET)
-        .uri(parsed.path?)
-        .version(version)
-        .body(Body::empty())
-        .ok()?;
-    for header in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes()).ok()?;
-        // A GET with a body is no event stream request.
-        if name == axum::http::header::CONTENT_LENGTH && header.value != b"0"
-            || name == axum::http::header::TRANSFER_ENCODING
-        {
-            return None;
-        }
-        let value = HeaderValue::from_bytes(header.value).ok()?;
-        request.headers_mut().append(name, value);
-    }
-    request.extensions_mut().insert(ConnectInfo(peer));
-    Some(request)
 }
 
 /// Answers an event stream request on `stream`: the head now, then the
@@ -259,7 +186,7 @@ fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{chunk_size_line, parse, Parsed};
+    use super::chunk_size_line;
 
     #[test]
     fn chunk_size_lines_are_lowercase_hex() {
@@ -268,40 +195,6 @@ mod tests {
             assert_eq!(
                 chunk_size_line(len, &mut buf),
                 format!("{len:x}\r\n").as_bytes()
-            );
-        }
-    }
-
-    fn peer() -> std::net::SocketAddr {
-        ([127, 0, 0, 1], 1).into()
-    }
-
-    #[test]
-    fn only_a_complete_bodiless_events_get_is_taken() {
-        let events = b"GET /rooms/lobby/events?after=3 HTTP/1.1\r\nHost: x\r\nCookie: a=b\r\n\r\n";
-        match parse(events, peer()) {
-            Parsed::Events(request) => {
-                assert_eq!(request.uri(), "/rooms/lobby/events?after=3");
-                assert_eq!(request.headers()["cookie"], "a=b");
-            }
-            _ => panic!("an events request was not taken"),
-        }
-        assert!(matches!(
-            parse(b"GET /rooms/lobby/ev", peer()),
-            Parsed::Partial
-        ));
-        assert!(matches!(parse(b"GE", peer()), Parsed::Partial));
-        for other in [
-            &b"POST /rooms/lobby/messages HTTP/1.1\r\n\r\n"[..],
-            b"GET /rooms/lobby HTTP/1.1\r\n",
-            b"GET /rooms/lobby/events HTTP/1.1\r\nContent-Length: 4\r\n\r\n",
-            b"GET /rooms/lobby/events HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n",
-            b"GET /rooms/lobby/events HTTP/1.1\r\nbad header\r\n\r\n",
-        ] {
-            assert!(
-                matches!(parse(other, peer()), Parsed::NotEvents),
-                "{}",
-                String::from_utf8_lossy(other)
             );
         }
     }

@@ -10,6 +10,8 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use natter::serve::EVENTS_ROUTE;
+
 use crate::helpers::{session_cookie, spawn_app, spawn_app_with, Backend, TestApp};
 
 crate::on_both_backends!(
@@ -32,8 +34,11 @@ async fn cookie(app: &TestApp, name: &str, room: &str) -> String {
     )
 }
 
+/// The events request for `room`, at the route the router mounts the
+/// handler at: if the route is renamed, these requests follow it.
 fn events_request(room: &str, cookie: &str) -> String {
-    format!("GET /rooms/{room}/events HTTP/1.1\r\nHost: natter\r\nCookie: {cookie}\r\n\r\n")
+    let path = EVENTS_ROUTE.replace("{room}", room);
+    format!("GET {path} HTTP/1.1\r\nHost: natter\r\nCookie: {cookie}\r\n\r\n")
 }
 
 async fn connect(app: &TestApp) -> TcpStream {
