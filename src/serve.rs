@@ -1,6 +1,6 @@
 //! The accept loop: HTTP/1.1 connections with bounded request heads, in
 //! time and in size, and a graceful shutdown that waits for in-flight
-//! requests only.
+//! requests and event streams only.
 //!
 //! `axum::serve` gives no way to set hyper's header read timeout, so a
 //! client sending its headers a byte a minute would hold a connection
@@ -40,14 +40,16 @@ mod stream;
 
 pub use head::{EVENTS_ROUTE, MAX_HEAD};
 use rewind::Rewind;
-use stream::First;
+use stream::{Drain, First};
 
-/// How long shutdown waits for in-flight requests before giving up on them.
+/// How long shutdown waits for in-flight requests and streams before
+/// giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `router` on `listener` until `stop` resolves, then stops
 /// accepting and waits (up to 10 s) for open connections to finish. Event
-/// streams must be ended by the caller when `stop` resolves.
+/// streams written here end when `stop` resolves; those hyper writes must
+/// be ended by the caller then (the router's handler).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -99,7 +101,7 @@ pub async fn serve(
 
 /// What a new connection needs to know while it opens.
 struct Opening {
-    /// Holds shutdown until the connection ends (once hyper serves it).
+    /// Holds shutdown until the connection ends, whichever path serves it.
     watcher: Watcher,
     /// Cancelled when shutdown starts.
     stopping: CancellationToken,
@@ -121,7 +123,10 @@ async fn connection(
     );
     let read = tokio::select! {
         first = first => match first {
-            Ok(First::Events(request)) => return stream::respond(stream, router, request).await,
+            Ok(First::Events(request)) => {
+                let drain = Drain { watcher: opening.watcher, stopping: opening.stopping };
+                return stream::respond(stream, router, request, drain).await;
+            }
             Ok(First::Other(read)) => read,
             // Closed, or too slow to send its first request (slowloris).
             Ok(First::Closed) | Err(_) => return,
@@ -140,3 +145,6 @@ async fn connection(
         tracing::debug!(%error, %peer, "connection ended with an error");
     }
 }
+
+#[cfg(test)]
+mod tests;

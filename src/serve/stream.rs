@@ -6,19 +6,27 @@
 //! writes frames that are already encoded, so it needs neither. A
 //! connection that opens with an event stream request (`head` tells which)
 //! is answered by the same router (every layer applies: sessions, guards,
-//! headers, tracing) and written straight to the socket. Anything else goes
-//! to hyper with the bytes read so far.
+//! headers, tracing) and written straight to the socket, with the head
+//! hyper would write for the same response. Anything else goes to hyper
+//! with the bytes read so far.
+//!
+//! A stream written here takes part in graceful shutdown as hyper's do: it
+//! holds a [`Watcher`] until its task ends, so the drain waits for it, and
+//! when shutdown starts it ends with its last chunk, a clean end after
+//! which clients resume with `Last-Event-ID`.
 
 use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::Version;
+use axum::http::{header, StatusCode, Version};
 use axum::Router;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use super::head::{self, Parsed};
@@ -51,22 +59,39 @@ pub async fn read_first(stream: &mut TcpStream, peer: SocketAddr) -> First {
     }
 }
 
+/// What a stream needs to take part in graceful shutdown.
+pub struct Drain {
+    /// Held until the stream's task ends: the drain waits for it.
+    pub watcher: Watcher,
+    /// Cancelled when shutdown starts: the stream ends then.
+    pub stopping: CancellationToken,
+}
+
 /// Answers an event stream request on `stream`: the head now, then the
-/// body in a task of its own, which holds only the socket and the body
-/// (the router's future is gone by then).
-pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request>) {
+/// body in a task of its own, which holds only the socket, the body and
+/// `drain` (the router's future is gone by then).
+pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request>, drain: Drain) {
     // HTTP/1.0 has no chunks: its stream ends with the connection.
     let can_chunk = request.version() == Version::HTTP_11;
     let Ok(response) = router.oneshot(*request).await;
     let (parts, body) = response.into_parts();
+    let status = parts.status;
+    // As hyper: these carry no body, and 1xx and 204 no length either
+    // (RFC 9110, 6.4.1 and 8.6); a 304's length is its representation's.
+    let bodiless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
     let mut head = Vec::with_capacity(512);
     head.extend_from_slice(b"HTTP/1.1 ");
-    head.extend_from_slice(parts.status.as_str().as_bytes());
+    head.extend_from_slice(status.as_str().as_bytes());
     head.push(b' ');
-    head.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     head.extend_from_slice(b"\r\n");
     for (name, value) in &parts.headers {
-        if name == axum::http::header::CONNECTION || name == axum::http::header::TRANSFER_ENCODING {
+        let framing = name == header::CONNECTION
+            || name == header::TRANSFER_ENCODING
+            || (name == header::CONTENT_LENGTH && bodiless && status != StatusCode::NOT_MODIFIED);
+        if framing {
             continue;
         }
         head.extend_from_slice(name.as_str().as_bytes());
@@ -74,15 +99,18 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
         head.extend_from_slice(value.as_bytes());
         head.extend_from_slice(b"\r\n");
     }
+    if !parts.headers.contains_key(header::DATE) {
+        // hyper writes one on every response (RFC 9110, 6.6.1).
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        head.extend_from_slice(format!("date: {date}\r\n").as_bytes());
+    }
     // A body of known length (an error page) is written as it is; a
     // stream is chunked, as hyper would, so a client can tell the server's
     // end of a stream (the last chunk) from a cut connection.
     let chunked = match http_body::Body::size_hint(&body).exact() {
+        _ if bodiless => false,
         Some(len) => {
-            if !parts
-                .headers
-                .contains_key(axum::http::header::CONTENT_LENGTH)
-            {
+            if !parts.headers.contains_key(header::CONTENT_LENGTH) {
                 head.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
             }
             false
@@ -98,19 +126,33 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
     if stream.write_all(&head).await.is_err() {
         return;
     }
-    tokio::spawn(pump(stream, body, chunked));
+    if bodiless {
+        let _ = stream.shutdown().await;
+        return;
+    }
+    tokio::spawn(pump(stream, body, chunked, drain));
 }
 
-/// Writes the body's frames as they come, until it ends or the client
-/// goes away (seen at once by reading, not at the next write).
-async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool) {
+/// Writes the body's frames as they come, until it ends, shutdown starts
+/// or the client goes away (seen at once by reading, not at the next
+/// write). Ends the body with its last chunk unless the client has gone.
+async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool, drain: Drain) {
+    // Dropped with the task, when the socket is done with: until then the
+    // drain waits. A write blocked on a client that does not read holds it
+    // for at most the drain's 10 s, as on hyper's path.
+    let Drain { watcher, stopping } = drain;
+    let _counted = watcher;
+    let stopping = stopping.cancelled_owned();
+    tokio::pin!(stopping);
     let (mut reader, mut writer) = stream.split();
     let mut probe = [0u8; 64];
     loop {
         tokio::select! {
-            // The body first: while frames are ready the socket's read side
-            // is not polled at all (it is, before the task sleeps).
+            // Shutdown first, so a body that always has a frame ready still
+            // ends; then the body: while frames are ready the socket's read
+            // side is not polled at all (it is, before the task sleeps).
             biased;
+            () = &mut stopping => break,
             frame = body.frame() => match frame {
                 Some(Ok(frame)) => {
                     let Ok(data) = frame.into_data() else { continue };
