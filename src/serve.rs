@@ -1,10 +1,19 @@
-//! The accept loop: hyper connections with bounded header reads, and a
-//! graceful shutdown that waits for in-flight requests only.
+//! The accept loop: HTTP/1.1 connections with bounded request heads, in
+//! time and in size, and a graceful shutdown that waits for in-flight
+//! requests and event streams only.
 //!
-//! `axum::serve` does the same but gives no way to set hyper's header read
-//! timeout, so a client sending its headers a byte a minute would hold a
-//! connection forever (slowloris). Here every connection must finish its
-//! headers within `header_timeout`.
+//! `axum::serve` gives no way to set hyper's header read timeout, so a
+//! client sending its headers a byte a minute would hold a connection
+//! forever (slowloris). Here every connection must finish its request head
+//! within `header_timeout`, and a head may be at most [`MAX_HEAD`] bytes
+//! (hyper answers 431 to a longer one).
+//!
+//! Only HTTP/1.1 (and 1.0) is spoken: natter sits behind a TLS-terminating
+//! proxy, which speaks HTTP/1.1 to it. hyper-util's auto builder would also
+//! speak HTTP/2 in cleartext to a client opening with the HTTP/2 preface,
+//! and the header read timeout does not cover HTTP/2, so such a client
+//! could hold its connection forever. hyper's `http1` builder refuses the
+//! preface and closes the connection.
 //!
 //! A connection that opens with an event stream request skips hyper (see
 //! `stream`): an idle stream then costs about 3 KB instead of 20.
@@ -17,37 +26,41 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Request};
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+mod head;
 mod rewind;
 mod stream;
 
+pub use head::{EVENTS_ROUTE, MAX_HEAD};
 use rewind::Rewind;
-use stream::First;
+use stream::{Drain, First};
 
-/// How long shutdown waits for in-flight requests before giving up on them.
+/// How long shutdown waits for in-flight requests and streams before
+/// giving up on them.
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `router` on `listener` until `stop` resolves, then stops
 /// accepting and waits (up to 10 s) for open connections to finish. Event
-/// streams must be ended by the caller when `stop` resolves.
+/// streams written here end when `stop` resolves; those hyper writes must
+/// be ended by the caller then (the router's handler).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,
     stop: impl Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        .max_header_size(MAX_HEAD);
     // Configured once and shared by every connection's task.
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
@@ -88,7 +101,7 @@ pub async fn serve(
 
 /// What a new connection needs to know while it opens.
 struct Opening {
-    /// Holds shutdown until the connection ends (once hyper serves it).
+    /// Holds shutdown until the connection ends, whichever path serves it.
     watcher: Watcher,
     /// Cancelled when shutdown starts.
     stopping: CancellationToken,
@@ -101,7 +114,7 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     router: Router,
-    builder: Arc<Builder<TokioExecutor>>,
+    builder: Arc<Builder>,
     opening: Opening,
 ) {
     let first = tokio::time::timeout(
@@ -110,7 +123,10 @@ async fn connection(
     );
     let read = tokio::select! {
         first = first => match first {
-            Ok(First::Events(request)) => return stream::respond(stream, router, request).await,
+            Ok(First::Events(request)) => {
+                let drain = Drain { watcher: opening.watcher, stopping: opening.stopping };
+                return stream::respond(stream, router, request, drain).await;
+            }
             Ok(First::Other(read)) => read,
             // Closed, or too slow to send its first request (slowloris).
             Ok(First::Closed) | Err(_) => return,
@@ -124,10 +140,11 @@ async fn connection(
         request
     });
     let io = TokioIo::new(Rewind::new(read, stream));
-    let connection = builder
-        .serve_connection(io, TowerToHyperService::new(service))
-        .into_owned();
+    let connection = builder.serve_connection(io, TowerToHyperService::new(service));
     if let Err(error) = opening.watcher.watch(connection).await {
         tracing::debug!(%error, %peer, "connection ended with an error");
     }
 }
+
+#[cfg(test)]
+mod tests;

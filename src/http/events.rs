@@ -48,7 +48,7 @@ const GATHER_BYTES: usize = 8 * 1024;
 
 /// `/rooms/{room}/events`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rooms/{room}/events", get(events))
+    Router::new().route(crate::serve::EVENTS_ROUTE, get(events))
 }
 
 #[derive(Debug, Deserialize)]

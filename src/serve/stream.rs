@@ -4,32 +4,36 @@
 //! a connection lives: 16 of the 21.7 KB an idle event stream cost
 //! (docs/BENCHMARKS.md). A stream reads nothing after its request and
 //! writes frames that are already encoded, so it needs neither. A
-//! connection that opens with `GET …/events` is parsed here, answered by
-//! the same router (every layer applies: sessions, guards, headers,
-//! tracing) and written straight to the socket. Anything else goes to
-//! hyper with the bytes read so far.
+//! connection that opens with an event stream request (`head` tells which)
+//! is answered by the same router (every layer applies: sessions, guards,
+//! headers, tracing) and written straight to the socket, with the head
+//! hyper would write for the same response. Anything else goes to hyper
+//! with the bytes read so far.
+//!
+//! A stream written here takes part in graceful shutdown as hyper's do: it
+//! holds a [`Watcher`] until its task ends, so the drain waits for it, and
+//! when shutdown starts it ends with its last chunk, a clean end after
+//! which clients resume with `Last-Event-ID`.
 
 use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderName, HeaderValue, Method, Version};
+use axum::extract::Request;
+use axum::http::{header, StatusCode, Version};
 use axum::Router;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-/// A request head longer than this is left to hyper, which refuses it.
-const MAX_HEAD: usize = 16 * 1024;
-
-/// The most request headers parsed here (more: left to hyper).
-const MAX_HEADERS: usize = 48;
+use super::head::{self, Parsed};
 
 /// What a connection opened with.
 pub enum First {
-    /// With a complete `GET …/events` request and nothing after it.
+    /// With a complete event stream request and nothing after it.
     Events(Box<Request>),
     /// With anything else: hyper's, starting with these bytes.
     Other(Bytes),
@@ -47,95 +51,47 @@ pub async fn read_first(stream: &mut TcpStream, peer: SocketAddr) -> First {
             Ok(0) | Err(_) => return First::Other(head.freeze()),
             Ok(_) => {}
         }
-        match parse(&head, peer) {
+        match head::parse(&head, peer) {
             Parsed::Events(request) => return First::Events(request),
             Parsed::NotEvents => return First::Other(head.freeze()),
-            Parsed::Partial if head.len() >= MAX_HEAD => return First::Other(head.freeze()),
             Parsed::Partial => {}
         }
     }
 }
 
-enum Parsed {
-    Events(Box<Request>),
-    NotEvents,
-    Partial,
-}
-
-/// Parses `head` as far as it goes.
-fn parse(head: &[u8], peer: SocketAddr) -> Parsed {
-    // Most requests are told apart by their first line, before the head
-    // is complete.
-    let start = &head[..head.len().min(4)];
-    if !b"GET ".starts_with(start) {
-        return Parsed::NotEvents;
-    }
-    if let Some(line_end) = head.iter().position(|&b| b == b'\n') {
-        let target = head[4..line_end]
-            .split(|&b| b == b' ')
-            .next()
-            .unwrap_or(&[]);
-        let path = target.split(|&b| b == b'?').next().unwrap_or(&[]);
-        if !(path.starts_with(b"/rooms/") && path.ends_with(b"/events")) {
-            return Parsed::NotEvents;
-        }
-    }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Partial) => Parsed::Partial,
-        // Bytes after the head (a body, a pipelined request) are hyper's.
-        Ok(httparse::Status::Complete(len)) if len == head.len() => {
-            request(&parsed, peer).map_or(Parsed::NotEvents, |r| Parsed::Events(Box::new(r)))
-        }
-        Ok(httparse::Status::Complete(_)) | Err(_) => Parsed::NotEvents,
-    }
-}
-
-/// The parsed head as a request for the router, or `None` for anything
-/// this path does not handle (hyper answers it instead).
-fn request(parsed: &httparse::Request<'_, '_>, peer: SocketAddr) -> Option<Request> {
-    let version = match parsed.version? {
-        0 => Version::HTTP_10,
-        _ => Version::HTTP_11,
-    };
-    let mut request = Request::builder()
-        .method(Method::GET)
-        .uri(parsed.path?)
-        .version(version)
-        .body(Body::empty())
-        .ok()?;
-    for header in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(header.name.as_bytes()).ok()?;
-        // A GET with a body is no event stream request.
-        if name == axum::http::header::CONTENT_LENGTH && header.value != b"0"
-            || name == axum::http::header::TRANSFER_ENCODING
-        {
-            return None;
-        }
-        let value = HeaderValue::from_bytes(header.value).ok()?;
-        request.headers_mut().append(name, value);
-    }
-    request.extensions_mut().insert(ConnectInfo(peer));
-    Some(request)
+/// What a stream needs to take part in graceful shutdown.
+pub struct Drain {
+    /// Held until the stream's task ends: the drain waits for it.
+    pub watcher: Watcher,
+    /// Cancelled when shutdown starts: the stream ends then.
+    pub stopping: CancellationToken,
 }
 
 /// Answers an event stream request on `stream`: the head now, then the
-/// body in a task of its own, which holds only the socket and the body
-/// (the router's future is gone by then).
-pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request>) {
+/// body in a task of its own, which holds only the socket, the body and
+/// `drain` (the router's future is gone by then).
+pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request>, drain: Drain) {
     // HTTP/1.0 has no chunks: its stream ends with the connection.
     let can_chunk = request.version() == Version::HTTP_11;
     let Ok(response) = router.oneshot(*request).await;
     let (parts, body) = response.into_parts();
+    let status = parts.status;
+    // As hyper: these carry no body, and 1xx and 204 no length either
+    // (RFC 9110, 6.4.1 and 8.6); a 304's length is its representation's.
+    let bodiless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
     let mut head = Vec::with_capacity(512);
     head.extend_from_slice(b"HTTP/1.1 ");
-    head.extend_from_slice(parts.status.as_str().as_bytes());
+    head.extend_from_slice(status.as_str().as_bytes());
     head.push(b' ');
-    head.extend_from_slice(parts.status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     head.extend_from_slice(b"\r\n");
     for (name, value) in &parts.headers {
-        if name == axum::http::header::CONNECTION || name == axum::http::header::TRANSFER_ENCODING {
+        let framing = name == header::CONNECTION
+            || name == header::TRANSFER_ENCODING
+            || (name == header::CONTENT_LENGTH && bodiless && status != StatusCode::NOT_MODIFIED);
+        if framing {
             continue;
         }
         head.extend_from_slice(name.as_str().as_bytes());
@@ -143,15 +99,18 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
         head.extend_from_slice(value.as_bytes());
         head.extend_from_slice(b"\r\n");
     }
+    if !parts.headers.contains_key(header::DATE) {
+        // hyper writes one on every response (RFC 9110, 6.6.1).
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        head.extend_from_slice(format!("date: {date}\r\n").as_bytes());
+    }
     // A body of known length (an error page) is written as it is; a
     // stream is chunked, as hyper would, so a client can tell the server's
     // end of a stream (the last chunk) from a cut connection.
     let chunked = match http_body::Body::size_hint(&body).exact() {
+        _ if bodiless => false,
         Some(len) => {
-            if !parts
-                .headers
-                .contains_key(axum::http::header::CONTENT_LENGTH)
-            {
+            if !parts.headers.contains_key(header::CONTENT_LENGTH) {
                 head.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
             }
             false
@@ -167,19 +126,33 @@ pub async fn respond(mut stream: TcpStream, router: Router, request: Box<Request
     if stream.write_all(&head).await.is_err() {
         return;
     }
-    tokio::spawn(pump(stream, body, chunked));
+    if bodiless {
+        let _ = stream.shutdown().await;
+        return;
+    }
+    tokio::spawn(pump(stream, body, chunked, drain));
 }
 
-/// Writes the body's frames as they come, until it ends or the client
-/// goes away (seen at once by reading, not at the next write).
-async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool) {
+/// Writes the body's frames as they come, until it ends, shutdown starts
+/// or the client goes away (seen at once by reading, not at the next
+/// write). Ends the body with its last chunk unless the client has gone.
+async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool, drain: Drain) {
+    // Dropped with the task, when the socket is done with: until then the
+    // drain waits. A write blocked on a client that does not read holds it
+    // for at most the drain's 10 s, as on hyper's path.
+    let Drain { watcher, stopping } = drain;
+    let _counted = watcher;
+    let stopping = stopping.cancelled_owned();
+    tokio::pin!(stopping);
     let (mut reader, mut writer) = stream.split();
     let mut probe = [0u8; 64];
     loop {
         tokio::select! {
-            // The body first: while frames are ready the socket's read side
-            // is not polled at all (it is, before the task sleeps).
+            // Shutdown first, so a body that always has a frame ready still
+            // ends; then the body: while frames are ready the socket's read
+            // side is not polled at all (it is, before the task sleeps).
             biased;
+            () = &mut stopping => break,
             frame = body.frame() => match frame {
                 Some(Ok(frame)) => {
                     let Ok(data) = frame.into_data() else { continue };
@@ -255,7 +228,7 @@ fn chunk_size_line(len: usize, buf: &mut [u8; 18]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::{chunk_size_line, parse, Parsed};
+    use super::chunk_size_line;
 
     #[test]
     fn chunk_size_lines_are_lowercase_hex() {
@@ -264,40 +237,6 @@ mod tests {
             assert_eq!(
                 chunk_size_line(len, &mut buf),
                 format!("{len:x}\r\n").as_bytes()
-            );
-        }
-    }
-
-    fn peer() -> std::net::SocketAddr {
-        ([127, 0, 0, 1], 1).into()
-    }
-
-    #[test]
-    fn only_a_complete_bodiless_events_get_is_taken() {
-        let events = b"GET /rooms/lobby/events?after=3 HTTP/1.1\r\nHost: x\r\nCookie: a=b\r\n\r\n";
-        match parse(events, peer()) {
-            Parsed::Events(request) => {
-                assert_eq!(request.uri(), "/rooms/lobby/events?after=3");
-                assert_eq!(request.headers()["cookie"], "a=b");
-            }
-            _ => panic!("an events request was not taken"),
-        }
-        assert!(matches!(
-            parse(b"GET /rooms/lobby/ev", peer()),
-            Parsed::Partial
-        ));
-        assert!(matches!(parse(b"GE", peer()), Parsed::Partial));
-        for other in [
-            &b"POST /rooms/lobby/messages HTTP/1.1\r\n\r\n"[..],
-            b"GET /rooms/lobby HTTP/1.1\r\n",
-            b"GET /rooms/lobby/events HTTP/1.1\r\nContent-Length: 4\r\n\r\n",
-            b"GET /rooms/lobby/events HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n",
-            b"GET /rooms/lobby/events HTTP/1.1\r\nbad header\r\n\r\n",
-        ] {
-            assert!(
-                matches!(parse(other, peer()), Parsed::NotEvents),
-                "{}",
-                String::from_utf8_lossy(other)
             );
         }
     }

@@ -11,5 +11,6 @@ mod membership;
 mod messages;
 mod scale;
 mod security;
+mod serve;
 mod stream;
 mod wire;
