@@ -8,11 +8,12 @@
 //! - [`http`]: the web layer. One module per resource (`join`, `rooms`,
 //!   `messages`, `events`), the one [`http::AppError`], the session-backed
 //!   membership lookup and the askama views.
-//! - [`chat`]: the domain, free of HTTP: names that parse, message bodies,
-//!   the live hub that fans a rendered frame out to a room's subscribers, and
-//!   presence (who has a stream open).
-//! - [`relay`]: carries other instances' messages (PostgreSQL
-//!   `LISTEN/NOTIFY`) to this instance's subscribers.
+//! - [`chat`]: the domain, free of HTTP and SQL: names that parse and
+//!   message bodies.
+//! - [`live`]: how a message reaches every screen: frames encoded once, the
+//!   hub, the publisher, other instances' commits (PostgreSQL
+//!   `LISTEN/NOTIFY`), and each subscriber's feed with catch-up; and the
+//!   streams that end when a membership does.
 //! - [`serve`]: the accept loop (bounded header reads, graceful drain), and
 //!   event streams written straight to their sockets.
 //! - [`store`]: every SQL statement, written once and run on SQLite or
@@ -23,7 +24,7 @@
 pub mod chat;
 pub mod config;
 pub mod http;
-pub mod relay;
+pub mod live;
 pub mod serve;
 pub mod startup;
 pub mod store;

@@ -9,16 +9,14 @@ use std::time::Duration;
 use axum::http::HeaderName;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::{CachingSessionStore, ExpiredDeletion};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::chat::{now_millis, Hub, Message, Presence, KEEP_ALIVE_EVERY};
 use crate::config::Config;
-use crate::http::{self, AppState, Evicting, Limits};
-use crate::relay;
+use crate::http::{self, views, AppState, Evicting, Limits};
+use crate::live::Live;
 use crate::serve;
 use crate::store::{PgRelay, Pool, SessionCache, Store};
 
@@ -45,13 +43,12 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
-        let hub = Hub::new();
         let commits = store.commits();
         let shutdown = CancellationToken::new();
+        let live = Live::new(store.clone(), views::message_html, &shutdown);
         let state = AppState {
             store: store.clone(),
-            hub,
-            presence: Presence::new(shutdown.clone()),
+            live: live.clone(),
             session_idle: config.session_idle(),
             shutdown,
             limits: Arc::new(Limits::new(&config)),
@@ -70,24 +67,21 @@ impl App {
                 // This process makes every change to the session table, so
                 // it may keep sessions in memory: no read per request.
                 let sessions = CachingSessionStore::new(SessionCache::new(SESSION_CACHE), sessions);
-                let sessions = Evicting::new(sessions, state.presence.clone(), store.clone());
+                let sessions = Evicting::new(sessions, live.clone(), store.clone());
                 http::router(state.clone(), sessions, &config)
             }
             Pool::Postgres(pool) => {
                 let sessions = PostgresStore::new(pool.clone());
                 migrate_sessions(&sessions).await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
-                background.push(tokio::spawn(relay::run(
-                    PgRelay::new(pool, store.instance()),
-                    state.clone(),
-                )));
-                let sessions = Evicting::new(sessions, state.presence.clone(), store.clone());
+                background.push(
+                    live.spawn_relay(PgRelay::new(pool, store.instance()), state.shutdown.clone()),
+                );
+                let sessions = Evicting::new(sessions, live.clone(), store.clone());
                 http::router(state.clone(), sessions, &config)
             }
         };
-        background.push(tokio::spawn(sweep_presence(state.clone())));
-        background.push(tokio::spawn(keep_alive(state.hub.clone())));
-        background.push(tokio::spawn(publish(commits, state.hub.clone())));
+        background.extend(live.spawn(commits));
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         Ok(Self {
@@ -127,26 +121,6 @@ impl App {
     }
 }
 
-/// Publishes each committed message to the room's subscribers here,
-/// rendered and encoded once, whatever the number of subscribers, in seq
-/// order. On this runtime, not the SQLite writer's thread: waking a
-/// stream's task from another thread costs a system call (and a lock) per
-/// subscriber, waking it from here costs neither.
-async fn publish(mut commits: mpsc::Receiver<Vec<Message>>, hub: Hub) {
-    while let Some(messages) = commits.recv().await {
-        for message in &messages {
-            match http::views::frame(message) {
-                Ok(frame) => {
-                    hub.publish(&message.room, frame);
-                }
-                // Stored all the same: subscribers fetch it from the
-                // database when they see the gap at the next message.
-                Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
-            }
-        }
-    }
-}
-
 /// Creates the session table. Two instances starting at once can race on
 /// `CREATE ... IF NOT EXISTS` (PostgreSQL reports a duplicate key); the
 /// loser finds the table there on a second try.
@@ -168,23 +142,5 @@ async fn migrate_sessions(sessions: &PostgresStore) -> anyhow::Result<()> {
 async fn delete_expired<S: ExpiredDeletion>(sessions: S) {
     if let Err(error) = sessions.continuously_delete_expired(SESSION_CLEANUP).await {
         tracing::error!(%error, "expired session cleanup stopped");
-    }
-}
-
-/// Ends the streams of sessions that expired, within a second.
-async fn sweep_presence(state: AppState) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        ticks.tick().await;
-        state.presence.evict_expired(now_millis());
-    }
-}
-
-/// Sends every stream a keep-alive comment now and then.
-async fn keep_alive(hub: Hub) {
-    let mut ticks = tokio::time::interval(KEEP_ALIVE_EVERY);
-    loop {
-        ticks.tick().await;
-        hub.keep_alive();
     }
 }

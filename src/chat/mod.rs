@@ -1,17 +1,11 @@
-//! The chat domain, free of HTTP: names and bodies that can only hold valid
-//! values, the message record, the live hub and presence.
+//! The chat domain, free of HTTP and SQL: names and bodies that can only
+//! hold valid values, and the message record.
 
-mod hub;
 mod message;
 mod names;
-mod presence;
-mod relay;
 
-pub use hub::{Frame, Handed, Hub, Subscription, KEEP_ALIVE_EVERY, KEEP_ALIVE_SEQ};
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
-pub use presence::{Presence, PresenceGuard};
-pub use relay::{Relay, RelayEvent};
 
 /// The current time in milliseconds since the Unix epoch: the one clock
 /// natter stores (portable between SQLite and PostgreSQL as a plain integer).

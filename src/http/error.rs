@@ -113,6 +113,15 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::live::LiveError> for AppError {
+    fn from(error: crate::live::LiveError) -> Self {
+        match error {
+            crate::live::LiveError::Store(error) => error.into(),
+            error @ crate::live::LiveError::Render(_) => Self::Internal(error.into()),
+        }
+    }
+}
+
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
         // Sessions live in the database: failing to load or save one almost

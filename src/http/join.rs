@@ -113,7 +113,7 @@ async fn join(
         .await?
     {
         JoinOutcome::Joined { member, released } => {
-            released.iter().for_each(|id| state.presence.evict(*id));
+            released.iter().for_each(|id| state.live.evict(*id));
             session::remember(&session, &room, &member).await?;
             tracing::info!(room = %room, member = member.id, "joined");
             Ok(Redirect::to(&format!("/rooms/{room}")).into_response())

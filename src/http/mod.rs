@@ -34,8 +34,8 @@ pub use error::AppError;
 pub use limit::{ClientIp, Limits};
 pub use sessions::Evicting;
 
-use crate::chat::{Hub, Presence};
 use crate::config::Config;
+use crate::live::Live;
 use crate::store::Store;
 
 /// The largest request body accepted. A form with a 2000-character message
@@ -47,10 +47,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     /// The database.
     pub store: Store,
-    /// The live fan-out.
-    pub hub: Hub,
-    /// Who has a stream open here.
-    pub presence: Presence,
+    /// Delivery to every screen.
+    pub live: Live,
     /// How long an unused session lives; a name lives as long as its
     /// session.
     pub session_idle: Duration,

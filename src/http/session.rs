@@ -122,7 +122,7 @@ pub async fn returning(
 /// at once and on the other instances through the store.
 pub async fn release(state: &AppState, member_id: i64) -> Result<(), AppError> {
     state.store.leave(member_id).await?;
-    state.presence.evict(member_id);
+    state.live.evict(member_id);
     Ok(())
 }
 

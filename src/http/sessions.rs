@@ -8,7 +8,7 @@
 //! held have their streams ended, here at once and on every other instance
 //! through the store's notifications. The holder of the new cookie (the
 //! same browser, after a rotation) reconnects and resumes where it was.
-//! Expiry is handled by the streams themselves (see `chat::Presence`).
+//! Expiry is handled by the streams themselves (see `live::presence`).
 //!
 //! A name belongs to its session for as long as the session lives: each
 //! time a session is stored (created, renewed or changed, which is what
@@ -22,25 +22,22 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::session::ROOMS_KEY;
-use crate::chat::{now_millis, Presence};
+use crate::chat::now_millis;
+use crate::live::Live;
 use crate::store::Store;
 
 /// A session store that ends the streams of the sessions it deletes.
 #[derive(Debug, Clone)]
 pub struct Evicting<S> {
     inner: S,
-    presence: Presence,
+    live: Live,
     store: Store,
 }
 
 impl<S> Evicting<S> {
     /// Wraps `inner`.
-    pub fn new(inner: S, presence: Presence, store: Store) -> Self {
-        Self {
-            inner,
-            presence,
-            store,
-        }
+    pub fn new(inner: S, live: Live, store: Store) -> Self {
+        Self { inner, live, store }
     }
 }
 
@@ -68,14 +65,7 @@ impl<S: SessionStore + Clone> SessionStore for Evicting<S> {
             .map(|record| members(&record))
             .unwrap_or_default();
         self.inner.delete(id).await?;
-        for member in &members {
-            self.presence.evict(*member);
-        }
-        if let Err(error) = self.store.announce_left(&members).await {
-            // The other instances' streams then end at the session's
-            // expiry; this one's have ended already.
-            tracing::warn!(%error, "cannot tell other instances of a deleted session");
-        }
+        self.live.end_memberships(&members).await;
         Ok(())
     }
 }

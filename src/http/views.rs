@@ -3,13 +3,13 @@
 
 use askama::Template;
 use axum::response::Html;
-use bytes::Bytes;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::AppError;
-use crate::chat::{Frame, Message};
+use crate::chat::Message;
+use crate::live::RenderError;
 
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -157,23 +157,8 @@ pub fn html(template: &impl Template) -> Result<Html<String>, AppError> {
     Ok(Html(template.render()?))
 }
 
-/// Renders a message once and encodes it as an SSE event: `id:` the seq,
-/// one `data:` line per line of HTML, no `event:` line (htmx 4 swaps only
-/// unnamed events).
-pub fn frame(message: &Message) -> Result<Frame, AppError> {
-    let html = MessagePartial { m: message.into() }.render()?;
-    let mut event = String::with_capacity(html.len() + 32);
-    event.push_str("id: ");
-    event.push_str(&message.seq.to_string());
-    event.push('\n');
-    for line in html.lines() {
-        event.push_str("data: ");
-        event.push_str(line);
-        event.push('\n');
-    }
-    event.push('\n');
-    Ok(Frame {
-        seq: message.seq,
-        bytes: Bytes::from(event),
-    })
+/// A message's HTML, as the page, the history and every stream show it
+/// (the [`crate::live::Render`] startup hands to delivery).
+pub fn message_html(message: &Message) -> Result<String, RenderError> {
+    Ok(MessagePartial { m: message.into() }.render()?)
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
-use crate::chat::{Relay, RelayEvent};
+use crate::live::{Relay, RelayEvent};
 
 /// The channel natter notifies on.
 pub(crate) const CHANNEL: &str = "natter_messages";

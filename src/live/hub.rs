@@ -1,55 +1,25 @@
-//! The live hub: one broadcast channel per room with subscribers, carrying
+//! The hub: one broadcast channel per room with subscribers here, carrying
 //! frames that were rendered and encoded once for everyone.
 //!
 //! The hub is a best-effort fast path. Ordering and completeness come from
-//! the database: a subscriber that sees a gap in seqs, or lags behind the
-//! bounded channel, catches up from the store (see `http::events`).
+//! the database: a subscriber that sees a gap in cursors, or lags behind
+//! the bounded channel, catches up from the store (see `feed`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use tokio::sync::broadcast;
+
+use super::frame::{Frame, Kind};
 
 /// How many frames a room's channel holds for a slow subscriber before it
 /// lags (and then resyncs from the database). Bounds memory per room.
 const ROOM_CAPACITY: usize = 256;
 
-/// The seq of the keep-alive comment the hub sends every room's
-/// subscribers: not a message, never counted.
-pub const KEEP_ALIVE_SEQ: i64 = -1;
-
 /// How often the keep-alive goes out: it finds dead clients and keeps
 /// proxies from closing an idle stream. One timer for all streams, rather
 /// than one per stream.
 pub const KEEP_ALIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// One message, ready to write to any subscriber's stream.
-#[derive(Debug, Clone)]
-pub struct Frame {
-    /// The message's seq in its room.
-    pub seq: i64,
-    /// The encoded SSE event (`id:` and `data:` lines), shared by all.
-    /// Empty for a nudge.
-    pub bytes: Bytes,
-}
-
-impl Frame {
-    /// A frame with nothing to write that tells subscribers the room has
-    /// messages up to `seq`: those behind it read what they miss from the
-    /// store. The relay sends it when it cannot know what they have.
-    pub fn nudge(seq: i64) -> Self {
-        Self {
-            seq,
-            bytes: Bytes::new(),
-        }
-    }
-
-    /// Whether this is a [`Frame::nudge`].
-    pub fn is_nudge(&self) -> bool {
-        self.bytes.is_empty()
-    }
-}
 
 /// What a room's subscribers here have been handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,10 +85,10 @@ impl Hub {
     pub fn publish(&self, room: &str, frame: Frame) -> usize {
         // Clone the sender out so waking subscribers happens without the lock.
         let sender = self.lock().get_mut(room).map(|room| {
-            if !frame.is_nudge() {
+            if let Kind::Change(cursor) = frame.kind {
                 room.handed = match room.handed {
-                    Handed::UpTo(seq) if seq >= frame.seq => Handed::UpTo(seq),
-                    _ => Handed::UpTo(frame.seq),
+                    Handed::UpTo(seq) if seq >= cursor => Handed::UpTo(seq),
+                    _ => Handed::UpTo(cursor),
                 };
             }
             room.sender.clone()
@@ -133,11 +103,9 @@ impl Hub {
             .values()
             .map(|room| room.sender.clone())
             .collect();
+        let frame = Frame::keep_alive();
         for sender in senders {
-            let _ = sender.send(Frame {
-                seq: KEEP_ALIVE_SEQ,
-                bytes: Bytes::from_static(b": keep-alive\n\n"),
-            });
+            let _ = sender.send(frame.clone());
         }
     }
 
@@ -205,10 +173,7 @@ mod tests {
     use super::*;
 
     fn frame(seq: i64) -> Frame {
-        Frame {
-            seq,
-            bytes: Bytes::from(format!("id: {seq}\n\n")),
-        }
+        Frame::change(seq, "")
     }
 
     #[tokio::test]
@@ -218,8 +183,8 @@ mod tests {
         let mut other = hub.subscribe("other");
         assert_eq!(hub.publish("lobby", frame(1)), 1);
         assert_eq!(hub.publish("nobody", frame(1)), 0);
-        let got = lobby.recv().await.map(|f| f.seq);
-        assert_eq!(got.ok(), Some(1));
+        let got = lobby.recv().await.map(|f| f.kind);
+        assert_eq!(got.ok(), Some(Kind::Change(1)));
         assert!(other
             .receiver
             .as_mut()

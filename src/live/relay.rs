@@ -4,7 +4,8 @@
 //! SQLite means one instance, which hears everything from its own posts and
 //! needs no relay. PostgreSQL relays through `LISTEN/NOTIFY` (see
 //! `store::listen`); another bus (NATS JetStream, say) would implement the
-//! same trait, and nothing in the HTTP layer would change. Notifications
+//! same trait, and nothing in the HTTP layer would change. `driver` acts
+//! on what a relay reports. Notifications
 //! carry coordinates, never HTML: each instance fetches and renders a
 //! message once for its own subscribers.
 

@@ -1,0 +1,103 @@
+//! Frames: what a stream writes, encoded once and shared by every
+//! subscriber of a room.
+
+use bytes::Bytes;
+
+/// What a frame is to a subscriber's feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A change to the room (a new message today; an edit, a delete or a
+    /// reaction later) at this cursor. Written once per stream, in cursor
+    /// order, and replayed from the store after a disconnect.
+    Change(i64),
+    /// Nothing to write: the room has changes up to this cursor, and a
+    /// stream behind it reads them from the store.
+    Nudge(i64),
+    /// An ephemeral signal (typing, presence): no `id:`, written to whoever
+    /// is live now, never replayed and never counted.
+    Signal,
+    /// A comment that keeps idle streams and proxies awake.
+    KeepAlive,
+}
+
+/// One encoded SSE event (or comment), ready for any subscriber's socket.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// What it is.
+    pub kind: Kind,
+    /// The bytes to write, shared by all.
+    pub bytes: Bytes,
+}
+
+impl Frame {
+    /// A change at `cursor` carrying `html`: `id:` the cursor, one `data:`
+    /// line per line of HTML, no `event:` line (htmx 4 swaps only unnamed
+    /// events into the page).
+    pub fn change(cursor: i64, html: &str) -> Self {
+        let mut event = String::with_capacity(html.len() + 32);
+        event.push_str("id: ");
+        event.push_str(&cursor.to_string());
+        event.push('\n');
+        push_data(&mut event, html);
+        Self {
+            kind: Kind::Change(cursor),
+            bytes: Bytes::from(event),
+        }
+    }
+
+    /// An ephemeral signal named `event` carrying `html`, with no `id:`:
+    /// the client's last event id stays the last change it had.
+    pub fn signal(event: &str, html: &str) -> Self {
+        let mut encoded = String::with_capacity(html.len() + event.len() + 16);
+        encoded.push_str("event: ");
+        encoded.push_str(event);
+        encoded.push('\n');
+        push_data(&mut encoded, html);
+        Self {
+            kind: Kind::Signal,
+            bytes: Bytes::from(encoded),
+        }
+    }
+
+    /// See [`Kind::Nudge`].
+    pub fn nudge(cursor: i64) -> Self {
+        Self {
+            kind: Kind::Nudge(cursor),
+            bytes: Bytes::new(),
+        }
+    }
+
+    /// See [`Kind::KeepAlive`].
+    pub fn keep_alive() -> Self {
+        Self {
+            kind: Kind::KeepAlive,
+            bytes: Bytes::from_static(b": keep-alive\n\n"),
+        }
+    }
+}
+
+/// `data:` lines for `text` and the blank line that ends the event.
+fn push_data(event: &mut String, text: &str) {
+    for line in text.lines() {
+        event.push_str("data: ");
+        event.push_str(line);
+        event.push('\n');
+    }
+    event.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_carry_their_cursor_and_signals_none() {
+        let change = Frame::change(7, "<p>a</p>\n<p>b</p>");
+        assert_eq!(change.kind, Kind::Change(7));
+        assert_eq!(change.bytes, "id: 7\ndata: <p>a</p>\ndata: <p>b</p>\n\n");
+        let signal = Frame::signal("typing", "<i>alice</i>");
+        assert_eq!(signal.kind, Kind::Signal);
+        assert_eq!(signal.bytes, "event: typing\ndata: <i>alice</i>\n\n");
+        assert!(Frame::nudge(3).bytes.is_empty());
+    }
+}

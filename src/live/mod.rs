@@ -1,0 +1,130 @@
+//! Delivery: the whole way from a commit to every screen.
+//!
+//! - [`frame`]: what a stream writes, encoded once for every subscriber.
+//! - [`hub`]: one broadcast channel per room with subscribers here.
+//! - [`publisher`]: the one render-and-publish path, for this instance's
+//!   commits (in commit order) and for other instances' (see `driver`);
+//!   the keep-alive timer and the session expiry sweep.
+//! - [`relay`] and `driver`: how other instances' commits and ended
+//!   memberships arrive (PostgreSQL `LISTEN/NOTIFY` today) and are acted on.
+//! - [`presence`]: which members have streams open here, and the switch
+//!   that ends them when the membership ends.
+//! - [`feed`]: each subscriber's feed, with catch-up from the store.
+//!
+//! Nothing here knows the web layer: the HTML of a message comes from the
+//! [`Render`] function startup hands in, and the feed is a plain stream of
+//! bytes that `http::events` returns as the response body.
+//!
+//! # Two kinds of event
+//! Everything a room's screens must agree on is a **change** with a
+//! cursor: the room's next number, gapless, in commit order, across
+//! instances (today a new message; its seq is the cursor). A change goes
+//! out as an SSE event with `id:` the cursor, and a feed writes it only as
+//! the next cursor it expects; anything it missed (a gap, a lag, a
+//! reconnect with `Last-Event-ID`) it reads from the store. An edit, a
+//! delete or a reaction will take the room's next cursor too and be read
+//! back in its current state ([`frame::Kind::Change`], and a store read
+//! "changed after N" in place of "messages after N"): nothing in the hub
+//! or the feed changes for it. An **ephemeral signal** (typing, presence)
+//! is a [`frame::Kind::Signal`]: a named event with no `id:`, written to
+//! whoever is live, never counted and never replayed, so it cannot move a
+//! client's `Last-Event-ID` or open a gap.
+
+pub mod feed;
+pub mod frame;
+pub mod hub;
+pub mod presence;
+pub mod publisher;
+pub mod relay;
+
+mod driver;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::chat::Message;
+use crate::store::{Store, StoreError};
+
+pub use feed::Opening;
+pub use frame::{Frame, Kind};
+pub use hub::{Handed, Hub, KEEP_ALIVE_EVERY};
+pub use presence::{Presence, PresenceGuard};
+pub use relay::{Relay, RelayEvent};
+
+/// A failure to render a message.
+pub type RenderError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Renders a message, in its current state, as the HTML every screen shows.
+pub type Render = fn(&Message) -> Result<String, RenderError>;
+
+/// Why a feed or a publish could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A message could not be rendered.
+    #[error("cannot render a message")]
+    Render(#[source] RenderError),
+}
+
+/// A cheap-to-clone handle to this instance's delivery.
+#[derive(Clone)]
+pub struct Live {
+    hub: Hub,
+    presence: Presence,
+    store: Store,
+    render: Render,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("hub", &self.hub)
+            .field("presence", &self.presence)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Live {
+    /// Delivery over `store`, rendering with `render`; every stream ends
+    /// when `shutdown` is cancelled.
+    pub fn new(store: Store, render: Render, shutdown: &CancellationToken) -> Self {
+        Self {
+            hub: Hub::new(),
+            presence: Presence::new(shutdown.clone()),
+            store,
+            render,
+        }
+    }
+
+    /// The rooms' channels here.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Marks a member present for a stream's lifetime (see [`Presence`]).
+    pub fn enter(&self, member_id: i64, expires_at: i64) -> PresenceGuard {
+        self.presence.enter(member_id, expires_at)
+    }
+
+    /// Ends the member's streams here. (The store has told the other
+    /// instances, in the transaction that ended the membership.)
+    pub fn evict(&self, member_id: i64) {
+        self.presence.evict(member_id);
+    }
+
+    /// Ends the members' streams here and on every other instance.
+    pub async fn end_memberships(&self, member_ids: &[i64]) {
+        member_ids.iter().for_each(|id| self.presence.evict(*id));
+        if let Err(error) = self.store.announce_left(member_ids).await {
+            // Their streams elsewhere then end with the session's expiry.
+            tracing::warn!(%error, "cannot tell other instances of ended memberships");
+        }
+    }
+
+    /// A message, rendered once, as a change frame.
+    fn frame(&self, message: &Message) -> Result<Frame, LiveError> {
+        let html = (self.render)(message).map_err(LiveError::Render)?;
+        Ok(Frame::change(message.seq, &html))
+    }
+}
