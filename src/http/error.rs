@@ -106,9 +106,10 @@ impl IntoResponse for AppError {
 
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(_) => Self::Unavailable(error.into()),
-            StoreError::Failed(_) => Self::Internal(error.into()),
+        if error.is_transient() {
+            Self::Unavailable(error.into())
+        } else {
+            Self::Internal(error.into())
         }
     }
 }

@@ -59,11 +59,11 @@ pub(super) async fn submit(queue: &Queue, post: Post) -> Result<Option<Message>,
     let (reply, answer) = oneshot::channel();
     if let Err(error) = queue.try_send(Queued { post, reply }) {
         tracing::warn!(%error, "post queue full; refusing a post");
-        return Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut));
+        return Err(StoreError::Busy);
     }
     answer
         .await
-        .map_err(|_| StoreError::Failed(sqlx::Error::WorkerCrashed))?
+        .map_err(|_| StoreError::Stopped)?
 }
 
 impl Store {
@@ -91,11 +91,10 @@ impl Store {
             }
             // Locked or unreachable: it would fail each post alone too,
             // after as long a wait each. Everyone is told to try again.
-            Err(error @ StoreError::Unavailable(_)) => {
+            Err(error) if error.is_transient() => {
                 tracing::warn!(%error, posts = posts.len(), "database unavailable; refusing a batch");
                 for reply in replies {
-                    let again = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
-                    let _ = reply.send(Err(again));
+                    let _ = reply.send(Err(StoreError::Busy));
                 }
             }
             Err(error) => {

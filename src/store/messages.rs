@@ -60,7 +60,7 @@ impl Store {
                 let store = self.clone();
                 tokio::spawn(async move { store.insert_batch(&[post]).await })
                     .await
-                    .map_err(|_| StoreError::Failed(sqlx::Error::WorkerCrashed))?
+                    .map_err(|_| StoreError::Stopped)?
                     .map(|mut messages| messages.pop().flatten())
             }
         }

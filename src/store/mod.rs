@@ -103,9 +103,24 @@ pub enum StoreError {
     /// The database cannot be reached, or is locked or restarting: try later.
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// More writes are waiting than the store takes (the post queue is
+    /// full, or this write's turn did not come in time): try later.
+    #[error("too many writes are waiting")]
+    Busy,
+    /// The writer has stopped (the server is shutting down): try later,
+    /// elsewhere.
+    #[error("the writer has stopped")]
+    Stopped,
     /// Anything else: a bug or corruption, logged and shown as a 500.
     #[error("database error")]
     Failed(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed (503 rather than 500).
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, Self::Failed(_))
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -254,8 +269,8 @@ impl Store {
         };
         match tokio::time::timeout(ACQUIRE_TIMEOUT, gate.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(("BEGIN IMMEDIATE", Some(permit))),
-            Ok(Err(_)) => Err(StoreError::Unavailable(sqlx::Error::PoolClosed)),
-            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
+            Ok(Err(_)) => Err(StoreError::Stopped),
+            Err(_) => Err(StoreError::Busy),
         }
     }
 }

@@ -48,7 +48,7 @@ impl Store {
             (Pool::Sqlite(_), Some(writer)) => writer
                 .spawn(job)
                 .await
-                .map_err(|_| StoreError::Failed(sqlx::Error::WorkerCrashed))?,
+                .map_err(|_| StoreError::Stopped)?,
             _ => job.await,
         }
     }
