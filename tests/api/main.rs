@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod feedback;
 mod history;
+mod install;
 mod join;
 mod lifecycle;
 mod messages;
