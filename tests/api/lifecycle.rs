@@ -24,7 +24,7 @@ async fn identity_and_history_survive_a_restart(backend: Backend) {
     let alice = alice.on(&app);
     let (status, page) = alice.text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r#"<span class="whoami">alice</span>"#));
+    assert!(page.contains(r#"<span class="whoami" title="alice">alice</span>"#));
     assert!(page.contains("before"));
     assert_eq!(alice.say_json("lobby", "after").await, 2);
     assert_eq!(
@@ -52,7 +52,7 @@ async fn an_idle_name_can_be_taken_and_its_old_holder_is_told_why(backend: Backe
         .to_owned();
     assert_eq!(location, "/join-room?room=lobby&why=taken");
     let (_, page) = alice.text(&location).await;
-    assert!(page.contains("someone else took your name in lobby"));
+    assert!(page.contains("Your place in lobby has ended"));
     assert!(page.contains(r#"name="room" value="lobby""#));
     assert_eq!(
         alice.say("lobby", "hi").await.status(),
