@@ -90,3 +90,23 @@ async fn the_room_page_says_when_the_room_name_was_changed() {
     assert_eq!(sam.text(".room-notice").await, "", "said once");
     sam.close().await;
 }
+
+/// After a session has ended entirely (no cookie), the join page offers
+/// the name this browser last used in that room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_join_page_offers_the_name_last_used_in_the_room() {
+    let Some(rig) = rig().await else { return };
+    let sam = rig.browser().await;
+    sam.join("Zoë", "regulars").await;
+    sam.client.delete_all_cookies().await.expect("cookies");
+    sam.goto("/join-room?room=regulars").await;
+    let name = "return document.getElementById('username').value";
+    eventually("the name is offered", || async {
+        sam.js(name, vec![]).await == json!("Zoë")
+    })
+    .await;
+    sam.goto("/join-room?room=elsewhere").await;
+    sam.find("#username").await;
+    assert_eq!(sam.js(name, vec![]).await, json!(""), "only for that room");
+    sam.close().await;
+}
