@@ -23,6 +23,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/natter.js"),
     ),
     (
+        "forms.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/forms.js"),
+    ),
+    (
         "htmx.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/htmx.min.js"),
