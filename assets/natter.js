@@ -103,6 +103,31 @@
       // (it sends the person to the join page with a sentence).
       if (event.detail && event.detail.status === 403) window.location.reload();
     });
+    // The first connection is an ordinary htmx request: when it fails (no
+    // network, or an answer that is no stream, such as 429 or 503), the
+    // extension never takes over and so never retries. Retry it here, with
+    // the same capped back-off, and keep the error text out of the list.
+    var failures = 0;
+    function connectAgain() {
+      show(true);
+      failures++;
+      window.setTimeout(function () {
+        if (list.isConnected && !(list._htmx && list._htmx.sse)) {
+          window.htmx.ajax("GET", list.getAttribute("hx-sse:connect"), { source: list });
+        }
+      }, Math.min(500 * Math.pow(2, failures - 1), 3000));
+    }
+    list.addEventListener("htmx:after:request", function (event) {
+      var ctx = event.target === list && event.detail && event.detail.ctx;
+      var status = ctx && ctx.response ? ctx.response.status : 0;
+      if (status < 400) return;
+      event.preventDefault();
+      if (status === 403) window.location.reload();
+      else connectAgain();
+    });
+    list.addEventListener("htmx:error", function (event) {
+      if (event.target === list) connectAgain();
+    });
     function retryNow() {
       var connection = list._htmx && list._htmx.sse;
       if (connection && connection.delayCanceller) connection.delayCanceller();

@@ -186,3 +186,57 @@ async fn a_failed_send_says_so_keeps_the_text_and_can_be_retried() {
     alice.close().await;
     bob.close().await;
 }
+
+/// When the very first connection of a page is refused (here: the member
+/// already has the most streams allowed open), the page says it is
+/// reconnecting, keeps the refusal out of the list, and connects once
+/// there is room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_first_connection_is_retried() {
+    let Some(rig) = rig().await else { return };
+    let bot = rig.bot("bot", "full").await;
+    let sam = rig.browser().await;
+    sam.join("sam", "full").await;
+    sam.goto("/join-room").await;
+    let cookie = sam
+        .client
+        .get_named_cookie("natter")
+        .await
+        .expect("session cookie");
+    let http = reqwest::Client::new();
+    let url = format!("{}/rooms/full/events", rig.server.base());
+    // The browser's own stream may take a moment to be let go.
+    let mut held = Vec::new();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while held.len() < 8 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "streams never freed"
+        );
+        let response = http
+            .get(&url)
+            .header("cookie", format!("natter={}", cookie.value()))
+            .send()
+            .await
+            .expect("events");
+        if response.status() == 200 {
+            held.push(response);
+        } else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    sam.goto("/rooms/full").await;
+    eventually("Reconnecting… shows", || reconnecting(&sam)).await;
+    let list = sam.text("#messages").await;
+    assert!(!list.contains("Slow down"), "no error in the list: {list}");
+
+    drop(held);
+    bot.say("room again").await;
+    sam.sees_last("room again").await;
+    eventually("the status goes away", || async {
+        !reconnecting(&sam).await
+    })
+    .await;
+    sam.close().await;
+}
