@@ -1,8 +1,11 @@
-// natter.js: presentation that depends on the viewer, not on the message,
-// so it cannot be rendered once on the server for everyone: local times,
-// day separators, and grouping consecutive messages from one author.
-// Without it the page still works; every message shows its author and a
-// UTC time. No inline script, no eval: it runs under the strict CSP.
+// natter.js: what depends on the viewer and their browser, so it cannot be
+// rendered once on the server for everyone: local times, day separators,
+// grouping runs from one author, the state of the live connection, the
+// "New messages" pill and links to a message. The composer and the forms
+// are in forms.js.
+// Without it the page still works: plain forms, links to older pages, and
+// every message shows its author and a UTC time. No inline script, no
+// eval: it runs under the strict CSP.
 (function () {
   "use strict";
 
@@ -65,14 +68,108 @@
   }
 
   // Messages that arrive live fade in (natter.css; not with reduced motion).
+  // Says whether any arrived.
   function markFresh(records) {
+    var any = false;
     records.forEach(function (record) {
       record.addedNodes.forEach(function (node) {
         if (node.nodeType === 1 && node.classList.contains("msg") && !node.nextElementSibling) {
           node.classList.add("fresh");
+          any = true;
         }
       });
     });
+    return any;
+  }
+
+  // ---- The live connection ----
+
+  // "Reconnecting…" shows from the moment the stream drops until it is
+  // back. The extension backs off between attempts (capped at a few seconds
+  // in layout.html's htmx config); coming back online or to the tab cuts
+  // the current wait short, since that is when the network usually returns.
+  function watchConnection(list) {
+    var status = document.getElementById("connection");
+    if (!status || !list.hasAttribute("hx-sse:connect")) return;
+    function show(down) { status.hidden = !down; }
+    list.addEventListener("htmx:sse:before:connection", function (event) {
+      var connection = event.detail && event.detail.connection;
+      if (connection && connection.attempt > 0) show(true);
+    });
+    list.addEventListener("htmx:sse:after:connection", function () { show(false); });
+    list.addEventListener("htmx:sse:error", function (event) {
+      show(true);
+      // Refused: the membership has ended. The room page itself says why
+      // (it sends the person to the join page with a sentence).
+      if (event.detail && event.detail.status === 403) window.location.reload();
+    });
+    // The first connection is an ordinary htmx request: when it fails (no
+    // network, or an answer that is no stream, such as 429 or 503), the
+    // extension never takes over and so never retries. Retry it here, with
+    // the same capped back-off, and keep the error text out of the list.
+    var failures = 0;
+    function connectAgain() {
+      show(true);
+      failures++;
+      window.setTimeout(function () {
+        if (list.isConnected && !(list._htmx && list._htmx.sse)) {
+          window.htmx.ajax("GET", list.getAttribute("hx-sse:connect"), { source: list });
+        }
+      }, Math.min(500 * Math.pow(2, failures - 1), 3000));
+    }
+    list.addEventListener("htmx:after:request", function (event) {
+      var ctx = event.target === list && event.detail && event.detail.ctx;
+      var status = ctx && ctx.response ? ctx.response.status : 0;
+      if (status < 400) return;
+      event.preventDefault();
+      if (status === 403) window.location.reload();
+      else connectAgain();
+    });
+    list.addEventListener("htmx:error", function (event) {
+      if (event.target === list) connectAgain();
+    });
+    function retryNow() {
+      var connection = list._htmx && list._htmx.sse;
+      if (connection && connection.delayCanceller) connection.delayCanceller();
+    }
+    window.addEventListener("online", retryNow);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) retryNow();
+    });
+  }
+
+  // ---- Scrolling ----
+
+  function scroller() { return document.querySelector(".scroller"); }
+
+  // column-reverse: 0 is the bottom and reading back goes negative.
+  function awayFromBottom(s) { return Math.abs(s.scrollTop) > 80; }
+
+  function toBottom() {
+    var s = scroller();
+    if (s) s.scrollTop = 0;
+    var pill = document.getElementById("new-messages");
+    if (pill) pill.hidden = true;
+  }
+
+  function showPill() {
+    var s = scroller();
+    var pill = document.getElementById("new-messages");
+    if (s && pill && awayFromBottom(s)) pill.hidden = false;
+  }
+
+  // `/rooms/x#message-5`: show that message; if it is older than the page,
+  // open the older page that ends with it (once, so no loop).
+  function goToLinkedMessage() {
+    var match = /^#message-(\d+)$/.exec(window.location.hash);
+    if (!match) return;
+    var target = document.getElementById("message-" + match[1]);
+    if (target) {
+      target.scrollIntoView({ block: "center" });
+      target.classList.add("linked");
+    } else if (document.querySelector(".more") && !/[?&]before=/.test(window.location.search)) {
+      window.location.replace(window.location.pathname + "?before=" + (Number(match[1]) + 1) + window.location.hash);
+    }
   }
 
   function start() {
@@ -82,13 +179,25 @@
       var busy = document.querySelector(".busy");
       if (busy) busy.classList.remove("busy");
     });
+    // "Team-Chat" became team-chat is said once: a refresh drops it.
+    if (/[?&]from=/.test(window.location.search) && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.hash);
+    }
     var list = document.getElementById("messages");
     if (!list) return;
     decorate(list);
+    watchConnection(list);
+    var pill = document.getElementById("new-messages");
+    if (pill) pill.addEventListener("click", toBottom);
+    var s = scroller();
+    if (s) s.addEventListener("scroll", function () {
+      if (pill && !awayFromBottom(s)) pill.hidden = true;
+    }, { passive: true });
     new MutationObserver(function (records) {
-      markFresh(records);
+      if (markFresh(records)) showPill();
       decorate(list);
     }).observe(list, { childList: true });
+    goToLinkedMessage();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -11,8 +11,18 @@ mod support;
 mod access;
 #[path = "browser/chat.rs"]
 mod chat;
+#[path = "browser/composer.rs"]
+mod composer;
+#[path = "browser/connection.rs"]
+mod connection;
+#[path = "browser/contrast.rs"]
+mod contrast;
+#[path = "browser/forms.rs"]
+mod forms;
 #[path = "browser/history.rs"]
 mod history;
+#[path = "browser/layout.rs"]
+mod layout;
 #[path = "browser/resilience.rs"]
 mod resilience;
 #[path = "browser/scale.rs"]

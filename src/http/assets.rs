@@ -1,9 +1,12 @@
 //! Static assets, embedded in the binary (one file to deploy) and served
-//! with long-lived cache headers: every URL carries a content hash.
+//! with long-lived cache headers: every URL the pages use carries a content
+//! hash. The icons and the web app manifest make natter installable on a
+//! phone's home screen and give it an icon in tabs and bookmarks; the
+//! manifest names its icons without a hash, so those are revalidated daily.
 
 use std::sync::LazyLock;
 
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -20,6 +23,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/natter.js"),
     ),
     (
+        "forms.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/forms.js"),
+    ),
+    (
         "htmx.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/htmx.min.js"),
@@ -28,6 +36,31 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "hx-sse.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/hx-sse.js"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("../../assets/icon.svg"),
+    ),
+    (
+        "icon-180.png",
+        "image/png",
+        include_bytes!("../../assets/icon-180.png"),
+    ),
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("../../assets/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("../../assets/icon-512.png"),
+    ),
+    (
+        "manifest.webmanifest",
+        "application/manifest+json",
+        include_bytes!("../../assets/manifest.webmanifest"),
     ),
 ];
 
@@ -52,17 +85,31 @@ pub fn url(name: &str) -> String {
     }
 }
 
-/// `GET /assets/{file}`.
-pub async fn serve(Path(file): Path<String>) -> Response {
-    match FILES.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            ],
-            *bytes,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "There is no such file.\n").into_response(),
-    }
+/// `GET /assets/{file}[?v=hash]`: for good with the hash of these bytes,
+/// for a day without it (the manifest's icons), revalidated after a
+/// deploy either way since a new hash is a new URL.
+pub async fn serve(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
+    let Some(index) = FILES.iter().position(|(name, _, _)| *name == file) else {
+        return (StatusCode::NOT_FOUND, "There is no such file.\n").into_response();
+    };
+    let (_, content_type, bytes) = FILES[index];
+    let versioned = query.is_some_and(|q| q == format!("v={}", HASHES[index]));
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=86400"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /favicon.ico`: browsers ask for it whatever the page says.
+pub async fn favicon() -> Response {
+    serve(Path("icon.svg".to_owned()), RawQuery(None)).await
 }

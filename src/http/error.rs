@@ -58,10 +58,10 @@ impl AppError {
         match self {
             Self::Invalid(_, sentence) => sentence.clone(),
             Self::Forbidden(sentence) | Self::NotFound(sentence) => (*sentence).to_owned(),
-            Self::TooMany(what, _) => format!(
-                "Slow down: too many {what}. Please try again in {} seconds.",
-                self.retry_after_secs()
-            ),
+            Self::TooMany(what, _) => match self.retry_after_secs() {
+                1 => format!("Slow down: too many {what}. Please try again in 1 second."),
+                secs => format!("Slow down: too many {what}. Please try again in {secs} seconds."),
+            },
             Self::Busy => "natter is at its connection limit. Please try again shortly.".into(),
             Self::Unavailable(_) => {
                 "natter cannot reach its database right now. Please try again in a moment.".into()
@@ -90,10 +90,17 @@ impl AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
+impl AppError {
+    /// The error for a client that asked for JSON: `{"error": sentence}`,
+    /// with the same status and `Retry-After` as the text answer.
+    pub fn into_json_response(self) -> Response {
         self.log();
-        let mut response = (self.status(), format!("{}\n", self.user_message())).into_response();
+        let body = axum::Json(serde_json::json!({ "error": self.user_message() }));
+        self.with_retry_after((self.status(), body).into_response())
+    }
+
+    /// Adds `Retry-After` when waiting helps.
+    pub fn with_retry_after(&self, mut response: Response) -> Response {
         if matches!(self, Self::Unavailable(_) | Self::Busy | Self::TooMany(..)) {
             response.headers_mut().insert(
                 "retry-after",
@@ -101,6 +108,14 @@ impl IntoResponse for AppError {
             );
         }
         response
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let response = (self.status(), format!("{}\n", self.user_message())).into_response();
+        self.with_retry_after(response)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Joining: the join form, and claiming a name in a room.
 
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -9,6 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::hints;
 use super::session::{self, Membership};
 use super::views::{html, JoinPage};
 use super::{AppError, AppState, ClientIp};
@@ -22,10 +23,12 @@ pub fn router() -> Router<AppState> {
         .route("/join-room", get(form).post(join))
 }
 
-/// `?room=` pre-fills the room; `?why=` says why the user is back here.
+/// `?room=` and `?name=` pre-fill the form; `?why=` says why the user is
+/// back here (`left`, `lost`, or `taken`, which reads as `lost`).
 #[derive(Debug, Deserialize)]
 struct FormQuery {
     room: Option<String>,
+    name: Option<String>,
     why: Option<String>,
 }
 
@@ -43,23 +46,28 @@ pub struct JoinForm {
 async fn form(
     State(state): State<AppState>,
     session: Session,
-    Query(query): Query<FormQuery>,
+    query: Result<Query<FormQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    let query = query.map(|Query(query)| query).ok();
+    let query = query.as_ref();
+    // Both come from the URL, so anyone can write them: only a valid room
+    // and a valid name are used, and askama escapes them as text.
     let room = query
-        .room
-        .as_deref()
+        .and_then(|q| q.room.as_deref())
+        .filter(|room| room.len() <= 64)
         .and_then(|room| RoomName::parse(room).ok())
         .map(|room| room.to_string())
         .unwrap_or_default();
-    let notice = match query.why.as_deref() {
-        Some("taken") if !room.is_empty() => Some(format!(
-            "You were away for a while and someone else took your name in {room}. \
-             Pick a name to join again."
-        )),
-        _ => None,
-    };
+    let name = query
+        .and_then(|q| q.name.as_deref())
+        .filter(|name| name.len() <= 128)
+        .and_then(|name| Username::parse(name).ok())
+        .map(|name| name.to_string());
+    let notice = query
+        .and_then(|q| q.why.as_deref())
+        .and_then(|why| why_sentence(why, &room, name.as_deref()));
     let page = JoinPage {
-        username: String::new(),
+        username: name.unwrap_or_default(),
         room,
         username_error: None,
         room_error: None,
@@ -67,6 +75,25 @@ async fn form(
         rooms: my_rooms(&state, &session).await?,
     };
     Ok(([("cache-control", "no-store")], html(&page)?).into_response())
+}
+
+/// Why the person is on the join page, in a sentence; `None` without a room.
+fn why_sentence(why: &str, room: &str, name: Option<&str>) -> Option<String> {
+    if room.is_empty() {
+        return None;
+    }
+    match (why, name) {
+        ("left", _) => Some(format!("You left {room}.")),
+        ("lost" | "taken", Some(name)) => Some(format!(
+            "Your place in {room} has ended (your session expired or someone else now \
+             holds {name}). Join again to continue."
+        )),
+        ("lost" | "taken", None) => Some(format!(
+            "Your place in {room} has ended (your session expired or someone else now \
+             holds your name). Join again to continue."
+        )),
+        _ => None,
+    }
 }
 
 /// `POST /join-room`: claims the name and goes to the room (303), or shows
@@ -86,8 +113,8 @@ async fn join(
         (Ok(username), Ok(room)) => (username, room),
         (username, room) => {
             let page = JoinPage {
-                username_error: username.err().map(str::to_owned),
-                room_error: room.err().map(str::to_owned),
+                username_error: username.err().and(hints::username(&form.username)),
+                room_error: room.err().and(hints::room(&form.room)),
                 ..form_again(&state, &session, form).await?
             };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response());
@@ -98,7 +125,7 @@ async fn join(
     // another name, let that one go first.
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
         if Username::parse(&member.name).is_ok_and(|name| name.key() == username.key()) {
-            return Ok(Redirect::to(&format!("/rooms/{room}")).into_response());
+            return Ok(Redirect::to(&room_url(&room, &form.room)).into_response());
         }
         session::release(&state, member.id).await?;
         session::forget(&session, &room).await?;
@@ -116,7 +143,7 @@ async fn join(
             released.iter().for_each(|id| state.live.evict(*id));
             session::remember(&session, &room, &member).await?;
             tracing::info!(room = %room, member = member.id, "joined");
-            Ok(Redirect::to(&format!("/rooms/{room}")).into_response())
+            Ok(Redirect::to(&room_url(&room, &form.room)).into_response())
         }
         JoinOutcome::NameTaken => {
             let page = JoinPage {
@@ -127,6 +154,19 @@ async fn join(
             };
             Ok((StatusCode::CONFLICT, html(&page)?).into_response())
         }
+    }
+}
+
+/// The room's page; `?from=` the room as typed when that differs, so the
+/// page can say once that "Team-Chat" is team-chat.
+fn room_url(room: &RoomName, typed: &str) -> String {
+    let typed = typed.trim();
+    if typed == room.as_str() {
+        format!("/rooms/{room}")
+    } else {
+        // A valid room name is ASCII letters, digits, '-' and '_': safe in
+        // a query string as it is.
+        format!("/rooms/{room}?from={typed}")
     }
 }
 

@@ -13,8 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
+use super::room_page::{self, Extras};
 use super::session::{require_member, room_from_path};
-use super::views::{html, Composer, HistoryPartial, PAGE_SIZE};
+use super::views::{html, retryable, Composer, HistoryPartial, PAGE_SIZE};
 use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, Message, MessageBody};
 
@@ -117,9 +118,11 @@ async fn post(
         }
         Err(error) if client == Client::Htmx => {
             error.log();
-            composer(&room, typed, Some(error.user_message()), error.status())
+            let response = composer(&room, typed, Some(error.user_message()), error.status());
+            error.with_retry_after(response)
         }
-        Err(error) => error.into_response(),
+        Err(error) if client == Client::Json => error.into_json_response(),
+        Err(error) => page_with_error(&state, &session, &room, typed, error).await,
     };
     response
         .headers_mut()
@@ -149,6 +152,37 @@ async fn store_and_publish(
     Ok(message)
 }
 
+/// A failed form post without JavaScript: the room page again, the text
+/// kept in the composer and the sentence beside it, so nobody is left on a
+/// bare text page. A non-member (or no such room) gets the plain error.
+async fn page_with_error(
+    state: &AppState,
+    session: &Session,
+    room: &str,
+    typed: String,
+    error: AppError,
+) -> Response {
+    if matches!(error, AppError::Forbidden(_) | AppError::NotFound(_)) {
+        return error.into_response();
+    }
+    let Ok(room) = room_from_path(room) else {
+        return error.into_response();
+    };
+    let Ok(member) = require_member(state, session, &room).await else {
+        return error.into_response();
+    };
+    error.log();
+    let extras = Extras {
+        draft: typed,
+        error: Some(error.user_message()),
+        ..Extras::default()
+    };
+    match room_page::render(state, &room, member, extras, error.status()).await {
+        Ok(response) => error.with_retry_after(response),
+        Err(_) => error.into_response(),
+    }
+}
+
 /// The composer as an htmx answer: empty and focused after a post, or with
 /// the text kept and the error shown.
 fn composer(room: &str, value: String, error: Option<String>, status: StatusCode) -> Response {
@@ -157,6 +191,7 @@ fn composer(room: &str, value: String, error: Option<String>, status: StatusCode
         value,
         error,
         autofocus: true,
+        retry: retryable(status),
     };
     match html(&composer) {
         Ok(page) => (status, page).into_response(),

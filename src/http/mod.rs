@@ -8,9 +8,11 @@ pub mod assets;
 mod error;
 mod events;
 mod guard;
+mod hints;
 mod join;
 mod limit;
 mod messages;
+mod room_page;
 mod rooms;
 mod session;
 mod sessions;
@@ -88,6 +90,7 @@ where
         .merge(messages::router())
         .merge(events::router())
         .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/healthz", get(health))
         .layer(sessions)
         .layer(axum::middleware::from_fn(guard::strict_forms))

@@ -1,15 +1,19 @@
 //! The room page, exiting a room, and the viewer's-own style sheet.
 
-use axum::extract::{Path, State};
-use axum::http::header;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::room_page::{self, Extras};
 use super::session::{self, room_from_path, Membership};
-use super::views::{html, Composer, HistoryPartial, MineCss, RoomPage, PAGE_SIZE};
+use super::views::MineCss;
 use super::{AppError, AppState};
+use crate::chat::RoomName;
 
 /// `/rooms/{room}`, `/rooms/{room}/exit` and `/mine/{id}.css`.
 pub fn router() -> Router<AppState> {
@@ -19,13 +23,22 @@ pub fn router() -> Router<AppState> {
         .route("/mine/{file}", get(mine_css))
 }
 
+/// `?before=N` shows the page of messages before N (the link that reads
+/// history without JavaScript); `?from=` is the room as typed at join.
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    before: Option<String>,
+    from: Option<String>,
+}
+
 /// `GET /rooms/{room}`: the newest messages and the composer, for members;
 /// everyone else goes to the join form with the room filled in.
-#[tracing::instrument(skip(state, session))]
+#[tracing::instrument(skip(state, session, query))]
 async fn page(
     State(state): State<AppState>,
     session: Session,
     Path(room): Path<String>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let room = room_from_path(&room)?;
     let member = match session::membership(&state, &session, &room).await? {
@@ -42,25 +55,31 @@ async fn page(
             return Ok(Redirect::to(&format!("/join-room?{query}")).into_response());
         }
     };
-    let messages = state
-        .store
-        .messages_before(room.as_str(), i64::MAX, PAGE_SIZE + 1)
-        .await?;
-    let last_seq = messages.last().map_or(0, |m| m.seq);
-    let page = RoomPage {
-        room: room.to_string(),
-        me: member.name,
-        me_id: member.id,
-        history: HistoryPartial::new(room.as_str(), messages),
-        last_seq,
-        composer: Composer {
-            room: room.to_string(),
-            value: String::new(),
-            error: None,
-            autofocus: true,
-        },
+    let query = query.ok().map(|Query(query)| query);
+    let before = query
+        .as_ref()
+        .and_then(|q| q.before.as_deref())
+        .and_then(|before| before.parse::<i64>().ok());
+    let notice = query
+        .as_ref()
+        .and_then(|q| q.from.as_deref())
+        .and_then(|typed| renamed_notice(typed, &room));
+    let extras = Extras {
+        before,
+        notice,
+        ..Extras::default()
     };
-    Ok(([(header::CACHE_CONTROL, "no-store")], html(&page)?).into_response())
+    room_page::render(&state, &room, member, extras, StatusCode::OK).await
+}
+
+/// "Team-Chat" became team-chat: said once after a join, so nobody wonders
+/// why the room they typed is spelled differently. Only for a typed name
+/// that really leads to this room.
+fn renamed_notice(typed: &str, room: &RoomName) -> Option<String> {
+    let typed = typed.trim();
+    let leads_here = typed.len() <= 64 && RoomName::parse(typed).is_ok_and(|r| &r == room);
+    (leads_here && typed != room.as_str())
+        .then(|| format!("“{typed}” became {room}: room names are lowercase."))
 }
 
 /// `POST /rooms/{room}/exit`: releases the name, ends the member's live

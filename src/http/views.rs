@@ -8,14 +8,25 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::AppError;
-use crate::chat::Message;
+use crate::chat::{Message, Username};
 use crate::live::RenderError;
 
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
 
 /// How many avatar colours `natter.css` defines (`.hue-0` …).
-const AVATAR_HUES: i64 = 8;
+const AVATAR_HUES: u64 = 8;
+
+/// The avatar colour of a name: FNV-1a of the name's comparison key (so
+/// "Bob" and "bob", which are one name in a room, share it), stable across
+/// builds and instances, unlike the standard library's hasher.
+fn hue_of(name: &str) -> u64 {
+    let key = Username::parse(name).map_or_else(|_| name.to_lowercase(), |name| name.key());
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % AVATAR_HUES
+}
 
 /// A message as the partial shows it. `natter.js` turns the UTC time into
 /// the viewer's local time, and groups runs from one author.
@@ -24,8 +35,10 @@ pub struct MessageView {
     author_id: i64,
     author: String,
     initial: String,
-    /// One of a few avatar colours, chosen by author (same for everyone).
-    hue: i64,
+    /// One of a few avatar colours, chosen by the author's name, so one
+    /// name keeps one colour whoever holds it and whenever (same for
+    /// everyone).
+    hue: u64,
     body: String,
     iso_time: String,
     short_time: String,
@@ -46,7 +59,7 @@ impl From<&Message> for MessageView {
                 .next()
                 .map(|c| c.to_uppercase().collect())
                 .unwrap_or_default(),
-            hue: message.author_id.rem_euclid(AVATAR_HUES),
+            hue: hue_of(&message.author),
             body: message.body.clone(),
             iso_time: time.format(&Rfc3339).unwrap_or_default(),
             short_time: time
@@ -106,6 +119,13 @@ pub struct Composer {
     pub error: Option<String>,
     /// Focus the box once swapped in.
     pub autofocus: bool,
+    /// The failure may pass by itself (429, 5xx): offer to try again.
+    pub retry: bool,
+}
+
+/// Whether a failed post is worth sending again as it is.
+pub fn retryable(status: axum::http::StatusCode) -> bool {
+    status == axum::http::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 /// The room page.
@@ -122,6 +142,11 @@ pub struct RoomPage {
     pub history: HistoryPartial,
     /// The seq of the newest message shown: the stream replays after it.
     pub last_seq: i64,
+    /// Whether the page follows the room live (the newest page does; an
+    /// older page read with `?before=` does not).
+    pub live: bool,
+    /// A one-time sentence under the header (e.g. how the room was renamed).
+    pub notice: Option<String>,
     /// The message box.
     pub composer: Composer,
 }
@@ -161,4 +186,34 @@ pub fn html(template: &impl Template) -> Result<Html<String>, AppError> {
 /// (the [`crate::live::Render`] startup hands to delivery).
 pub fn message_html(message: &Message) -> Result<String, RenderError> {
     Ok(MessagePartial { m: message.into() }.render()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by(author_id: i64, author: &str) -> MessageView {
+        MessageView::from(&Message {
+            room: "lobby".into(),
+            seq: 1,
+            author_id,
+            author: author.into(),
+            body: "hi".into(),
+            created_at: 0,
+        })
+    }
+
+    #[test]
+    fn one_name_keeps_one_colour() {
+        // The same name held by different members (after an exit, say),
+        // in any letter case, gets the same colour.
+        for (a, b) in [(1, 2), (3, 11), (5, 1000)] {
+            assert_eq!(by(a, "Alice").hue, by(b, "alice").hue, "{a} {b}");
+        }
+        let hues: std::collections::HashSet<u64> = ["Alice", "Bob", "Chloé", "Dana", "Eli", "Sam"]
+            .iter()
+            .map(|name| by(1, name).hue)
+            .collect();
+        assert!(hues.len() > 2, "names spread over the colours: {hues:?}");
+    }
 }

@@ -61,9 +61,7 @@ pub(super) async fn submit(queue: &Queue, post: Post) -> Result<Option<Message>,
         tracing::warn!(%error, "post queue full; refusing a post");
         return Err(StoreError::Busy);
     }
-    answer
-        .await
-        .map_err(|_| StoreError::Stopped)?
+    answer.await.map_err(|_| StoreError::Stopped)?
 }
 
 impl Store {

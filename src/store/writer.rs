@@ -45,10 +45,9 @@ impl Store {
     {
         let job = work(self.clone());
         match (&self.pool, writer()) {
-            (Pool::Sqlite(_), Some(writer)) => writer
-                .spawn(job)
-                .await
-                .map_err(|_| StoreError::Stopped)?,
+            (Pool::Sqlite(_), Some(writer)) => {
+                writer.spawn(job).await.map_err(|_| StoreError::Stopped)?
+            }
             _ => job.await,
         }
     }

@@ -35,7 +35,8 @@ async fn joining_creates_the_room_and_enters_it(backend: Backend) {
     let alice = app.user();
     let response = alice.try_join("Alice", "Lobby").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()["location"], "/rooms/lobby");
+    // "Lobby" was typed: the room page says once that it is lobby.
+    assert_eq!(response.headers()["location"], "/rooms/lobby?from=Lobby");
     let cookie = response.headers()["set-cookie"]
         .to_str()
         .unwrap_or("")
@@ -53,7 +54,7 @@ async fn joining_creates_the_room_and_enters_it(backend: Backend) {
     assert!(again.headers().get("set-cookie").is_none());
     let (status, page) = alice.text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("<h1>lobby</h1>"));
+    assert!(page.contains(r#"<h1 title="lobby">lobby</h1>"#));
     assert!(page.contains("Alice"));
     assert!(page.contains(r#"hx-sse:connect="/rooms/lobby/events?after=0""#));
     assert_eq!(app.count("SELECT COUNT(*) FROM rooms").await, 1);
@@ -81,16 +82,40 @@ async fn invalid_join_input_gets_the_rule_and_stores_nothing(backend: Backend) {
     let long_room = "r".repeat(65);
     let long_name = "n".repeat(33);
     let cases: &[(&str, &str, &str)] = &[
-        ("", "lobby", "Usernames are 1 to 32"),
-        ("   ", "lobby", "Usernames are 1 to 32"),
-        (&long_name, "lobby", "Usernames are 1 to 32"),
-        ("bad\u{7}name", "lobby", "Usernames are 1 to 32"),
-        ("<script>", "lobby", "Usernames are 1 to 32"),
-        ("alice", "", "Room names are 1 to 64"),
-        ("alice", "two words", "Room names are 1 to 64"),
-        ("alice", "café", "Room names are 1 to 64"),
-        ("alice", &long_room, "Room names are 1 to 64"),
-        ("alice", "../etc", "Room names are 1 to 64"),
+        (
+            "",
+            "lobby",
+            "Enter the name the others in the room will see you by.",
+        ),
+        (
+            "   ",
+            "lobby",
+            "Enter the name the others in the room will see you by.",
+        ),
+        (
+            &long_name,
+            "lobby",
+            "A name can be at most 32 characters; this one has 33",
+        ),
+        ("bad\u{7}name", "lobby", "not U+0007 — try “badname”."),
+        (
+            "<script>",
+            "lobby",
+            "not “&#60;” or “&#62;” — try “script”.",
+        ),
+        ("alice", "", "Enter a room name, such as team-chat."),
+        (
+            "alice",
+            "two words",
+            "Spaces are not allowed in a room name — try two-words.",
+        ),
+        ("alice", "café", "not “é” — try cafe."),
+        (
+            "alice",
+            &long_room,
+            "A room name can be at most 64 characters; this one has 65",
+        ),
+        ("alice", "../etc", "not “.” or “/” — try etc."),
     ];
     for (username, room, rule) in cases {
         let response = app.user().try_join(username, room).await;
@@ -100,7 +125,10 @@ async fn invalid_join_input_gets_the_rule_and_stores_nothing(backend: Backend) {
             "{username:?} {room:?}"
         );
         let page = response.text().await.unwrap_or_default();
-        assert!(page.contains(rule), "{username:?} {room:?} names the rule");
+        assert!(
+            page.contains(rule),
+            "{username:?} {room:?} says what is wrong: {page}"
+        );
         assert!(!page.contains("<script>"), "input is escaped");
     }
     let response = app

@@ -19,7 +19,7 @@ async fn identity_and_history_survive_a_restart(backend: Backend) {
     let alice = alice.on(&app);
     let (status, page) = alice.text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r#"<span class="whoami">alice</span>"#));
+    assert!(page.contains(r#"<span class="whoami" title="alice">alice</span>"#));
     assert!(page.contains("before"));
     assert_eq!(alice.say_json("lobby", "after").await, 2);
     assert_eq!(

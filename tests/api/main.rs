@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod feedback;
 mod history;
+mod install;
 mod instances;
 mod join;
 mod lifecycle;

@@ -28,7 +28,7 @@ async fn two_instances_share_sessions_and_one_conversation(backend: Backend) {
     alice.join("alice", "lobby").await;
     let (status, page) = alice.on(&b).text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK, "signed in on B with A's cookie");
-    assert!(page.contains(r#"<span class="whoami">alice</span>"#));
+    assert!(page.contains(r#"<span class="whoami" title="alice">alice</span>"#));
     let mut streams = Vec::new();
     for (i, app) in [&a, &b, &a, &b].into_iter().enumerate() {
         let reader = app.user();

@@ -10,8 +10,9 @@ const FOCUS: &str = "const e = document.activeElement;\
             && parseFloat(getComputedStyle(e).outlineWidth) >= 2]";
 
 /// Every input and button has an accessible name.
-const ALL_LABELLED: &str = "return [...document.querySelectorAll('input, button')].every(e =>\
-    e.tagName === 'INPUT' ? e.labels.length > 0 && e.labels[0].textContent.trim() !== ''\
+const ALL_LABELLED: &str =
+    "return [...document.querySelectorAll('input, textarea, button')].every(e =>\
+    e.tagName !== 'BUTTON' ? e.labels.length > 0 && e.labels[0].textContent.trim() !== ''\
                           : (e.getAttribute('aria-label') || e.textContent).trim() !== '')";
 
 /// Typed into whatever has focus, as a keyboard would.
@@ -82,8 +83,17 @@ async fn keyboard_only_use_works_with_labels_and_visible_focus() {
         json!(true),
         "Exit shows its focus"
     );
+    // Exit asks first: Enter opens the question, Tab reaches Leave.
     keys(&kim, &enter).await;
-    eventually("Enter on Exit leaves", || async {
+    keys(&kim, &tab).await;
+    assert_eq!(
+        kim.js("return document.activeElement.className", vec![])
+            .await,
+        json!("leave"),
+        "Tab reaches Leave"
+    );
+    keys(&kim, &enter).await;
+    eventually("Enter on Leave leaves", || async {
         kim.path().await == "/join-room"
     })
     .await;

@@ -238,12 +238,7 @@ async fn a_taken_name_is_refused_until_its_owner_exits() {
         .expect("attr");
     assert_eq!(invalid.as_deref(), Some("true"));
 
-    alice
-        .find(".exit button")
-        .await
-        .click()
-        .await
-        .expect("Exit");
+    alice.exit().await;
     eventually("alice is back on the join page", || async {
         alice.path().await == "/join-room"
     })

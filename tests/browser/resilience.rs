@@ -90,7 +90,7 @@ async fn joining_and_posting_work_without_javascript() {
         json!("undefined"),
         "page scripts really are off"
     );
-    plain.say("no script needed").await;
+    plain.send_with_button("no script needed").await;
     eventually("the post shows after the redirect", || async {
         bubbles(&plain).await == ["no script needed"]
     })
@@ -104,12 +104,7 @@ async fn joining_and_posting_work_without_javascript() {
     plain.find("#body").await;
     assert_eq!(bubbles(&plain).await, ["no script needed", "hello plain"]);
 
-    plain
-        .find(".exit button")
-        .await
-        .click()
-        .await
-        .expect("Exit");
+    plain.exit().await;
     eventually("back on the join page", || async {
         plain.path().await == "/join-room"
     })

@@ -1,4 +1,4 @@
-//! Screenshots of what a new user sees, phone- and desktop-sized, saved to
+//! Screenshots of what a new user sees (the room's Exit question too), phone- and desktop-sized, saved to
 //! `target/screenshots/` (see `support::screenshot_dir`).
 
 use super::support::*;
@@ -101,6 +101,9 @@ async fn screenshots_of_every_screen() {
         };
         open_room(&me, "release").await;
         me.screenshot(&format!("{label}-room")).await;
+        me.find(".exit summary").await.click().await.expect("Exit");
+        me.screenshot(&format!("{label}-exit")).await;
+        me.find(".exit summary").await.click().await.expect("close");
         read_back(&me).await;
         me.screenshot(&format!("{label}-history")).await;
         let kept = me.quit().await;

@@ -199,6 +199,34 @@ impl Drop for Server {
     }
 }
 
+impl Browser {
+    /// Leaves the room the way a person does: Exit, then the confirming
+    /// Leave button (a `<details>`, so it works without JavaScript too).
+    pub async fn exit(&self) {
+        self.find(".exit summary")
+            .await
+            .click()
+            .await
+            .expect("Exit");
+        self.find(".exit .leave")
+            .await
+            .click()
+            .await
+            .expect("Leave");
+    }
+
+    /// Types into the message box and clicks Send (Enter adds a line
+    /// without JavaScript).
+    pub async fn send_with_button(&self, text: &str) {
+        self.find("#body")
+            .await
+            .send_keys(text)
+            .await
+            .expect("type");
+        self.find(".send").await.click().await.expect("Send");
+    }
+}
+
 /// Polls `check` until it holds; fails the test after [`PATIENCE`].
 pub async fn eventually<F, Fut>(what: &str, check: F)
 where

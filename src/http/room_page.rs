@@ -1,0 +1,59 @@
+//! Rendering the room page: for `GET /rooms/{room}` (the newest messages,
+//! or an older page with `?before=`), and again for a form post without
+//! JavaScript that failed, so the error shows in the composer in place.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::views::{html, retryable, Composer, HistoryPartial, RoomPage, PAGE_SIZE};
+use super::{AppError, AppState};
+use crate::chat::RoomName;
+use crate::store::MemberRow;
+
+/// What the page shows besides the room's messages.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Show the page of messages before this seq instead of the newest.
+    pub before: Option<i64>,
+    /// A one-time sentence under the header.
+    pub notice: Option<String>,
+    /// The text to keep in the composer.
+    pub draft: String,
+    /// Why the last post failed, shown in the composer.
+    pub error: Option<String>,
+}
+
+/// The room page for `member`, with `status` (200, or the failed post's).
+pub async fn render(
+    state: &AppState,
+    room: &RoomName,
+    member: MemberRow,
+    extras: Extras,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let before = extras.before.filter(|before| *before > 0);
+    let messages = state
+        .store
+        .messages_before(room.as_str(), before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
+        .await?;
+    let last_seq = messages.last().map_or(0, |m| m.seq);
+    let page = RoomPage {
+        room: room.to_string(),
+        me: member.name,
+        me_id: member.id,
+        history: HistoryPartial::new(room.as_str(), messages),
+        last_seq,
+        // An older page is a snapshot to read: live messages would land
+        // below it with a gap, so it links back to the newest instead.
+        live: before.is_none(),
+        notice: extras.notice,
+        composer: Composer {
+            room: room.to_string(),
+            value: extras.draft,
+            autofocus: extras.error.is_some() || before.is_none(),
+            error: extras.error,
+            retry: retryable(status),
+        },
+    };
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], html(&page)?).into_response())
+}
