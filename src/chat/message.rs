@@ -39,7 +39,7 @@ impl MessageBody {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The room the message belongs to.
-    pub room: String,
+    pub room: super::RoomName,
     /// Position in the room: 1, 2, 3, … with no gaps, in commit order.
     pub seq: i64,
     /// The member id of the author (keys the viewer's-own styling).

@@ -1,9 +1,12 @@
 //! The chat domain, free of HTTP and SQL: names and bodies that can only
-//! hold valid values, and the message record.
+//! hold valid values, members and messages. These are what crosses the
+//! store's boundary.
 
+mod member;
 mod message;
 mod names;
 
+pub use member::Member;
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
 

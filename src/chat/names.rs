@@ -27,6 +27,12 @@ impl RoomName {
         Ok(Self(name))
     }
 
+    /// A room name as the store kept it: parsed when it was first given,
+    /// and not parsed again.
+    pub fn stored(name: String) -> Self {
+        Self(name)
+    }
+
     /// The name as stored and shown.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -40,9 +46,13 @@ impl fmt::Display for RoomName {
 }
 
 /// A username: 1–32 characters of letters (any script, with their
-/// combining marks), digits, spaces and `- _ .`, after normalisation.
+/// combining marks), digits, spaces and `- _ .`, after normalisation; with
+/// its comparison key, worked out once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Username(String);
+pub struct Username {
+    name: String,
+    key: String,
+}
 
 /// The rule a username must follow, shown to whoever breaks it.
 pub const USERNAME_RULE: &str =
@@ -84,28 +94,35 @@ impl Username {
         if count == 0 || count > 32 || starts_with_mark || !valid_chars {
             return Err(USERNAME_RULE);
         }
-        Ok(Self(name))
+        let key = skeleton(&name.to_lowercase())
+            .collect::<String>()
+            .to_lowercase();
+        Ok(Self { name, key })
+    }
+
+    /// A name as the store kept it, with the key it was stored under: it
+    /// was parsed when it was first given, and is not parsed again.
+    pub fn stored(name: String, key: String) -> Self {
+        Self { name, key }
     }
 
     /// The name as shown.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
     }
 
     /// The key two names are compared by: within a room, names with the same
     /// key belong to one person at a time. Case-insensitive, and names that
     /// look alike (Latin `a` and Cyrillic `а`, `l` and `1`) share a key:
     /// the Unicode confusable skeleton (UTS #39) of the lowercased name.
-    pub fn key(&self) -> String {
-        skeleton(&self.0.to_lowercase())
-            .collect::<String>()
-            .to_lowercase()
+    pub fn key(&self) -> &str {
+        &self.key
     }
 }
 
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)
     }
 }
 
@@ -140,7 +157,7 @@ mod tests {
         assert_eq!(
             name.key(),
             Username::parse("zoë ab-c_d.e")
-                .map(|n| n.key())
+                .map(|n| n.key().to_owned())
                 .unwrap_or_default()
         );
         assert!(Username::parse("Алиса").is_ok());
@@ -161,7 +178,11 @@ mod tests {
 
     #[test]
     fn invisible_and_lookalike_characters_make_no_new_name() {
-        let key = |name: &str| Username::parse(name).map(|n| n.key()).unwrap_or_default();
+        let key = |name: &str| {
+            Username::parse(name)
+                .map(|n| n.key().to_owned())
+                .unwrap_or_default()
+        };
         let alice = key("alice");
         for same in [
             "ALICE",
@@ -175,15 +196,15 @@ mod tests {
         }
         assert_ne!(key("alicia"), alice);
         assert_eq!(
-            Username::parse("ali\u{200B}ce").map(|n| n.0),
+            Username::parse("ali\u{200B}ce").map(|n| n.name),
             Ok("alice".into())
         );
         assert_eq!(
-            Username::parse("  ann   lee ").map(|n| n.0),
+            Username::parse("  ann   lee ").map(|n| n.name),
             Ok("ann lee".into())
         );
         assert_eq!(
-            Username::parse("e\u{301}mile").map(|n| n.0),
+            Username::parse("e\u{301}mile").map(|n| n.name),
             Ok("émile".into())
         );
         assert!(

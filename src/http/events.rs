@@ -70,7 +70,7 @@ async fn events(
 
     let feed = state
         .live
-        .open(room.as_str(), presence, Opening { after }, Box::new(permit))
+        .open(&room, presence, Opening { after }, Box::new(permit))
         .await?;
     let body = feed.map(Ok::<_, Infallible>);
 

@@ -124,7 +124,7 @@ async fn join(
     // Already in this room: under the same name, just go back in; under
     // another name, let that one go first.
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
-        if Username::parse(&member.name).is_ok_and(|name| name.key() == username.key()) {
+        if member.name.key() == username.key() {
             return Ok(Redirect::to(&room_url(&room, &form.room)).into_response());
         }
         session::release(&state, member.id).await?;
@@ -191,7 +191,7 @@ async fn my_rooms(state: &AppState, session: &Session) -> Result<Vec<(String, St
     let mut rooms = Vec::new();
     for (room, member_id) in session::memberships(session).await? {
         if let Some(member) = state.store.member(member_id).await? {
-            rooms.push((room, member.name));
+            rooms.push((room, member.name.to_string()));
         }
     }
     Ok(rooms)

@@ -51,7 +51,7 @@ impl<'a> From<&'a Message> for MessageJson<'a> {
                 .unwrap_or_default();
         Self {
             seq: message.seq,
-            room: &message.room,
+            room: message.room.as_str(),
             author: &message.author,
             body: &message.body,
             created_at,
@@ -101,7 +101,7 @@ async fn post(
     let typed = form.as_ref().map(|f| f.body.clone()).unwrap_or_default();
     let mut response = match store_and_publish(&state, &session, &room, ip, form).await {
         Ok(message) => match client {
-            Client::Htmx => composer(&message.room, String::new(), None, StatusCode::OK),
+            Client::Htmx => composer(message.room.as_str(), String::new(), None, StatusCode::OK),
             Client::Json => {
                 (StatusCode::CREATED, Json(MessageJson::from(&message))).into_response()
             }
@@ -220,7 +220,7 @@ async fn history(
     let before = query.before.unwrap_or(i64::MAX);
     let messages = state
         .store
-        .messages_before(room.as_str(), before, PAGE_SIZE + 1)
+        .messages_before(&room, before, PAGE_SIZE + 1)
         .await?;
     let fragment = HistoryPartial::new(room.as_str(), messages);
     Ok(([(header::CACHE_CONTROL, "no-store")], html(&fragment)?).into_response())

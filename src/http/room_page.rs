@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::views::{html, retryable, Composer, HistoryPartial, RoomPage, PAGE_SIZE};
 use super::{AppError, AppState};
+use crate::chat::Member;
 use crate::chat::RoomName;
-use crate::store::MemberRow;
 
 /// What the page shows besides the room's messages.
 #[derive(Debug, Default)]
@@ -27,19 +27,19 @@ pub struct Extras {
 pub async fn render(
     state: &AppState,
     room: &RoomName,
-    member: MemberRow,
+    member: Member,
     extras: Extras,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let before = extras.before.filter(|before| *before > 0);
     let messages = state
         .store
-        .messages_before(room.as_str(), before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
+        .messages_before(room, before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
         .await?;
     let last_seq = messages.last().map_or(0, |m| m.seq);
     let page = RoomPage {
         room: room.to_string(),
-        me: member.name,
+        me: member.name.to_string(),
         me_id: member.id,
         history: HistoryPartial::new(room.as_str(), messages),
         last_seq,

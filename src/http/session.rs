@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::{AppError, AppState};
+use crate::chat::Member;
 use crate::chat::{now_millis, RoomName, Username};
-use crate::store::MemberRow;
 
 /// Room → member id, for every room this session is in now.
 pub(super) const ROOMS_KEY: &str = "rooms";
@@ -34,13 +34,15 @@ pub struct Seat {
     pub id: i64,
     /// The name as typed.
     pub name: String,
+    /// Its comparison key.
+    pub key: String,
 }
 
 /// What the session is to a room.
 #[derive(Debug)]
 pub enum Membership {
     /// Holds a name in the room.
-    Member(MemberRow),
+    Member(Member),
     /// Was never in the room (or exited).
     Stranger,
     /// Was in the room, but the membership ended without the person
@@ -58,11 +60,7 @@ async fn seats(session: &Session) -> Result<BTreeMap<String, Seat>, AppError> {
 }
 
 /// Records that this session is `member` in `room`.
-pub async fn remember(
-    session: &Session,
-    room: &RoomName,
-    member: &MemberRow,
-) -> Result<(), AppError> {
+pub async fn remember(session: &Session, room: &RoomName, member: &Member) -> Result<(), AppError> {
     let mut rooms = memberships(session).await?;
     let mut seats = seats(session).await?;
     // Every join is a new identity: a new session id, so a session id
@@ -74,7 +72,8 @@ pub async fn remember(
         room.as_str().to_owned(),
         Seat {
             id: member.id,
-            name: member.name.clone(),
+            name: member.name.to_string(),
+            key: member.name.key().to_owned(),
         },
     );
     session.insert(ROOMS_KEY, rooms).await?;
@@ -114,7 +113,7 @@ pub async fn returning(
     Ok(seats(session)
         .await?
         .remove(room.as_str())
-        .filter(|seat| Username::parse(&seat.name).is_ok_and(|held| held.key() == name.key()))
+        .filter(|seat| seat.key == name.key())
         .map(|seat| seat.id))
 }
 
@@ -151,7 +150,7 @@ pub async fn membership(
         return Ok(Membership::Stranger);
     };
     match state.store.member(member_id).await? {
-        Some(member) if member.room == room.as_str() => {
+        Some(member) if member.room == *room => {
             renew(state, session).await?;
             Ok(Membership::Member(member))
         }
@@ -171,7 +170,7 @@ pub async fn require_member(
     state: &AppState,
     session: &Session,
     room: &RoomName,
-) -> Result<MemberRow, AppError> {
+) -> Result<Member, AppError> {
     match membership(state, session, room).await? {
         Membership::Member(member) => Ok(member),
         Membership::Stranger | Membership::Lost(_) => {

@@ -21,7 +21,8 @@ const AVATAR_HUES: u64 = 8;
 /// "Bob" and "bob", which are one name in a room, share it), stable across
 /// builds and instances, unlike the standard library's hasher.
 fn hue_of(name: &str) -> u64 {
-    let key = Username::parse(name).map_or_else(|_| name.to_lowercase(), |name| name.key());
+    let key =
+        Username::parse(name).map_or_else(|_| name.to_lowercase(), |name| name.key().to_owned());
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -194,7 +195,7 @@ mod tests {
 
     fn by(author_id: i64, author: &str) -> MessageView {
         MessageView::from(&Message {
-            room: "lobby".into(),
+            room: crate::chat::RoomName::stored("lobby".into()),
             seq: 1,
             author_id,
             author: author.into(),

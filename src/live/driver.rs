@@ -8,6 +8,7 @@ use super::frame::Frame;
 use super::hub::Handed;
 use super::relay::{Relay, RelayEvent};
 use super::Live;
+use crate::chat::RoomName;
 
 /// How many messages one fetch reads.
 const BATCH: i64 = 200;
@@ -52,13 +53,13 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
 /// newest handed out, until there is nothing newer. Fetching from the store
 /// (not trusting one notification) also fills any gap, e.g. from
 /// notifications lost while the connection was down.
-async fn forward(live: &Live, room: &str, mut after: i64) {
+async fn forward(live: &Live, room: &RoomName, mut after: i64) {
     loop {
         let messages = match live.store.messages_after(room, after, BATCH).await {
             Ok(messages) => messages,
             Err(error) => {
                 // Subscribers catch up by themselves at the next message.
-                tracing::warn!(%error, room, "relay cannot read messages");
+                tracing::warn!(%error, %room, "relay cannot read messages");
                 return;
             }
         };
@@ -74,11 +75,11 @@ async fn forward(live: &Live, room: &str, mut after: i64) {
 }
 
 /// Tells the room's subscribers the room's newest seq.
-async fn nudge(live: &Live, room: &str) {
+async fn nudge(live: &Live, room: &RoomName) {
     match live.store.last_seq(room).await {
         Ok(seq) => {
             live.hub.publish(room, Frame::nudge(seq));
         }
-        Err(error) => tracing::warn!(%error, room, "relay cannot read the room's newest seq"),
+        Err(error) => tracing::warn!(%error, %room, "relay cannot read the room's newest seq"),
     }
 }

@@ -25,6 +25,7 @@ use super::frame::{Frame, Kind};
 use super::hub::Subscription;
 use super::presence::PresenceGuard;
 use super::{Live, LiveError};
+use crate::chat::RoomName;
 
 /// How many stored messages one catch-up query reads at most.
 const CATCH_UP_BATCH: i64 = 200;
@@ -50,7 +51,7 @@ impl Live {
     /// under the stream caps, say).
     pub async fn open(
         &self,
-        room: &str,
+        room: &RoomName,
         presence: PresenceGuard,
         opening: Opening,
         hold: Box<dyn Any + Send + Sync>,
@@ -67,7 +68,7 @@ impl Live {
         let ended = presence.ended();
         let feed = Feed {
             live: self.clone(),
-            room: room.to_owned(),
+            room: room.clone(),
             subscription,
             last_sent,
             catching_up,
@@ -87,7 +88,7 @@ impl Live {
 /// One subscriber's position in its room.
 struct Feed {
     live: Live,
-    room: String,
+    room: RoomName,
     subscription: Subscription,
     /// The cursor of the last change written to this stream.
     last_sent: i64,

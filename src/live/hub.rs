@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
 use super::frame::{Frame, Kind};
+use crate::chat::RoomName;
 
 /// How many frames a room's channel holds for a slow subscriber before it
 /// lags (and then resyncs from the database). Bounds memory per room.
@@ -45,7 +46,7 @@ struct Room {
 /// A cheap-to-clone handle to the rooms' channels.
 #[derive(Debug, Clone, Default)]
 pub struct Hub {
-    rooms: Arc<Mutex<HashMap<String, Room>>>,
+    rooms: Arc<Mutex<HashMap<RoomName, Room>>>,
 }
 
 /// A room's receiver. Dropping it removes the room's channel once nobody
@@ -53,7 +54,7 @@ pub struct Hub {
 #[derive(Debug)]
 pub struct Subscription {
     hub: Hub,
-    room: String,
+    room: RoomName,
     receiver: Option<broadcast::Receiver<Frame>>,
 }
 
@@ -64,10 +65,10 @@ impl Hub {
     }
 
     /// Subscribes to a room's frames from now on.
-    pub fn subscribe(&self, room: &str) -> Subscription {
+    pub fn subscribe(&self, room: &RoomName) -> Subscription {
         let receiver = self
             .lock()
-            .entry(room.to_owned())
+            .entry(room.clone())
             .or_insert_with(|| Room {
                 sender: broadcast::channel(ROOM_CAPACITY).0,
                 handed: Handed::Nothing,
@@ -76,13 +77,13 @@ impl Hub {
             .subscribe();
         Subscription {
             hub: self.clone(),
-            room: room.to_owned(),
+            room: room.clone(),
             receiver: Some(receiver),
         }
     }
 
     /// Sends a frame to the room's current subscribers; returns how many.
-    pub fn publish(&self, room: &str, frame: Frame) -> usize {
+    pub fn publish(&self, room: &RoomName, frame: Frame) -> usize {
         // Clone the sender out so waking subscribers happens without the lock.
         let sender = self.lock().get_mut(room).map(|room| {
             if let Kind::Change(cursor) = frame.kind {
@@ -110,12 +111,12 @@ impl Hub {
     }
 
     /// What the room's subscribers have been handed, if it has any.
-    pub fn handed(&self, room: &str) -> Option<Handed> {
+    pub fn handed(&self, room: &RoomName) -> Option<Handed> {
         self.lock().get(room).map(|room| room.handed)
     }
 
     /// Every room with subscribers here, with what they have been handed.
-    pub fn rooms(&self) -> Vec<(String, Handed)> {
+    pub fn rooms(&self) -> Vec<(RoomName, Handed)> {
         self.lock()
             .iter()
             .map(|(name, room)| (name.clone(), room.handed))
@@ -127,7 +128,7 @@ impl Hub {
         self.lock().len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Room>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<RoomName, Room>> {
         // A std mutex: it is never held across an await, and a poisoned map
         // is still a valid map.
         self.rooms
@@ -176,13 +177,17 @@ mod tests {
         Frame::change(seq, "")
     }
 
+    fn room(name: &str) -> RoomName {
+        RoomName::stored(name.to_owned())
+    }
+
     #[tokio::test]
     async fn frames_reach_only_their_room_and_idle_rooms_are_dropped() {
         let hub = Hub::new();
-        let mut lobby = hub.subscribe("lobby");
-        let mut other = hub.subscribe("other");
-        assert_eq!(hub.publish("lobby", frame(1)), 1);
-        assert_eq!(hub.publish("nobody", frame(1)), 0);
+        let mut lobby = hub.subscribe(&room("lobby"));
+        let mut other = hub.subscribe(&room("other"));
+        assert_eq!(hub.publish(&room("lobby"), frame(1)), 1);
+        assert_eq!(hub.publish(&room("nobody"), frame(1)), 0);
         let got = lobby.recv().await.map(|f| f.kind);
         assert_eq!(got.ok(), Some(Kind::Change(1)));
         assert!(other
@@ -198,13 +203,13 @@ mod tests {
     #[test]
     fn only_published_frames_move_the_mark() {
         let hub = Hub::new();
-        let _lobby = hub.subscribe("lobby");
-        assert_eq!(hub.handed("lobby"), Some(Handed::Nothing));
-        hub.publish("lobby", Frame::nudge(9));
-        assert_eq!(hub.handed("lobby"), Some(Handed::Nothing));
-        hub.publish("lobby", frame(4));
-        hub.publish("lobby", frame(3));
-        assert_eq!(hub.handed("lobby"), Some(Handed::UpTo(4)));
-        assert_eq!(hub.handed("nobody"), None);
+        let _lobby = hub.subscribe(&room("lobby"));
+        assert_eq!(hub.handed(&room("lobby")), Some(Handed::Nothing));
+        hub.publish(&room("lobby"), Frame::nudge(9));
+        assert_eq!(hub.handed(&room("lobby")), Some(Handed::Nothing));
+        hub.publish(&room("lobby"), frame(4));
+        hub.publish(&room("lobby"), frame(3));
+        assert_eq!(hub.handed(&room("lobby")), Some(Handed::UpTo(4)));
+        assert_eq!(hub.handed(&room("nobody")), None);
     }
 }

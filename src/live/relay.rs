@@ -17,7 +17,7 @@ pub enum RelayEvent {
     /// Another instance committed the messages `first..=last` in `room`.
     Committed {
         /// The room.
-        room: String,
+        room: crate::chat::RoomName,
         /// The first seq of the commit.
         first: i64,
         /// The last seq of the commit.

@@ -13,8 +13,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Store, StoreError};
-use crate::chat::{Message, MessageBody};
-use crate::store::MemberRow;
+use crate::chat::{Member, Message, MessageBody};
 
 /// At most this many posts in one transaction (6 values each stays far
 /// below SQLite's 32,766 bound parameters).
@@ -27,7 +26,7 @@ pub(super) const QUEUE: usize = 4096;
 /// One post to store.
 #[derive(Debug)]
 pub(super) struct Post {
-    pub member: MemberRow,
+    pub member: Member,
     pub body: MessageBody,
     pub now: i64,
 }

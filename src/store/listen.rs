@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
+use crate::chat::RoomName;
 use crate::live::{Relay, RelayEvent};
 
 /// The channel natter notifies on.
@@ -54,7 +55,7 @@ fn parse(payload: &str) -> Option<(&str, RelayEvent)> {
         "m" => {
             let first = parts.next()?.parse().ok()?;
             let last = parts.next()?.parse().ok()?;
-            let room = parts.next()?.to_owned();
+            let room = RoomName::parse(parts.next()?).ok()?;
             RelayEvent::Committed { room, first, last }
         }
         "x" => RelayEvent::Left {
@@ -150,7 +151,7 @@ mod tests {
             Some((
                 "a1",
                 RelayEvent::Committed {
-                    room: "team-chat".into(),
+                    room: RoomName::stored("team-chat".into()),
                     first: 4,
                     last: 6
                 }

@@ -1,20 +1,33 @@
 //! Rooms and members: who holds which name in which room.
 
-use super::{with_pool, Store, StoreError};
-use crate::chat::{RoomName, Username};
+//!
+//! A member row also has `last_seen`: when the session holding the name
+//! was last stored (ms since the epoch). The name is released a session
+//! lifetime after it (see `http::sessions`).
 
-/// A member row: a session's hold on a name in a room.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MemberRow {
-    /// Never reused, so a stale session can never point at someone else.
-    pub id: i64,
-    /// The room.
-    pub room: String,
-    /// The name as typed.
-    pub name: String,
-    /// When the session holding the name was last stored (ms since
-    /// epoch): the name is released a session lifetime after it.
-    pub last_seen: i64,
+use super::{with_pool, Store, StoreError};
+use crate::chat::{Member, RoomName, Username};
+
+/// The columns a [`Member`] is read from.
+const MEMBER: &str = "id, room, name, name_key";
+
+/// A member as stored.
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: i64,
+    room: String,
+    name: String,
+    name_key: String,
+}
+
+impl From<MemberRow> for Member {
+    fn from(row: MemberRow) -> Self {
+        Self {
+            id: row.id,
+            room: RoomName::stored(row.room),
+            name: Username::stored(row.name, row.name_key),
+        }
+    }
 }
 
 /// What a join attempt came to.
@@ -25,7 +38,7 @@ pub enum JoinOutcome {
     /// streams must end.
     Joined {
         /// The new member.
-        member: MemberRow,
+        member: Member,
         /// Members released by this join.
         released: Vec<i64>,
     },
@@ -103,7 +116,7 @@ impl Store {
                 member = sqlx::query_as(&format!(
                     "INSERT INTO members (id, room, name, name_key, joined_at, last_seen) \
                      {overriding} VALUES ($5, $1, $2, $3, $4, $4) ON CONFLICT DO NOTHING \
-                     RETURNING id, room, name, last_seen"
+                     RETURNING {MEMBER}"
                 ))
                 .bind(room.as_str())
                 .bind(name.as_str())
@@ -114,11 +127,11 @@ impl Store {
                 .await?;
             }
             if member.is_none() {
-                member = sqlx::query_as(
+                member = sqlx::query_as(&format!(
                     "INSERT INTO members (room, name, name_key, joined_at, last_seen) \
                      VALUES ($1, $2, $3, $4, $4) ON CONFLICT (room, name_key) DO NOTHING \
-                     RETURNING id, room, name, last_seen",
-                )
+                     RETURNING {MEMBER}"
+                ))
                 .bind(room.as_str())
                 .bind(name.as_str())
                 .bind(name.key())
@@ -140,27 +153,30 @@ impl Store {
             // name is someone else's.
             released.iter().for_each(|id| self.forget_member(*id));
             Ok(match member {
-                Some(member) => JoinOutcome::Joined { member, released },
+                Some(member) => JoinOutcome::Joined {
+                    member: member.into(),
+                    released,
+                },
                 None => JoinOutcome::NameTaken,
             })
         })
     }
 
-    /// The member with this id, if it still holds its name. (From the
-    /// cache, `last_seen` may be older than the database's.)
+    /// The member with this id, if it still holds its name.
     #[tracing::instrument(skip(self), err)]
-    pub async fn member(&self, id: i64) -> Result<Option<MemberRow>, StoreError> {
+    pub async fn member(&self, id: i64) -> Result<Option<Member>, StoreError> {
         if let Some(member) = self.members.as_ref().and_then(|cache| cache.get(&id)) {
             return Ok(Some(member));
         }
         // A release between this read and caching its result must win.
         let generation = self.members.as_ref().map(|cache| cache.generation());
-        let member: Option<MemberRow> = with_pool!(self, |pool, Db| {
-            sqlx::query_as("SELECT id, room, name, last_seen FROM members WHERE id = $1")
+        let member: Option<Member> = with_pool!(self, |pool, Db| {
+            sqlx::query_as::<_, MemberRow>(&format!("SELECT {MEMBER} FROM members WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
-        });
+        })
+        .map(Member::from);
         if let (Some(cache), Some(member), Some(generation)) = (&self.members, &member, generation)
         {
             cache.put_unless_removed_since(id, member.clone(), generation);

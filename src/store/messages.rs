@@ -2,8 +2,7 @@
 
 use super::batch::{self, Post};
 use super::{with_pool, Store, StoreError};
-use crate::chat::{Message, MessageBody};
-use crate::store::MemberRow;
+use crate::chat::{Member, Message, MessageBody, RoomName};
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -18,7 +17,7 @@ struct MessageRow {
 impl From<MessageRow> for Message {
     fn from(row: MessageRow) -> Self {
         Self {
-            room: row.room,
+            room: RoomName::stored(row.room),
             seq: row.seq,
             author_id: row.author_id,
             author: row.author,
@@ -42,7 +41,7 @@ impl Store {
     #[tracing::instrument(skip(self, member, body), fields(member = member.id), err)]
     pub async fn insert_message(
         &self,
-        member: &MemberRow,
+        member: &Member,
         body: &MessageBody,
         now: i64,
     ) -> Result<Option<Message>, StoreError> {
@@ -79,9 +78,12 @@ impl Store {
         let (begin, _writing) = self.begin_write().await?;
         let notify = matches!(self.pool(), super::Pool::Postgres(_));
         // Rooms in order of first appearance, with how many posts each.
-        let mut rooms: Vec<(&str, i64)> = Vec::new();
+        let mut rooms: Vec<(&RoomName, i64)> = Vec::new();
         for post in posts {
-            match rooms.iter_mut().find(|(room, _)| *room == post.member.room) {
+            match rooms
+                .iter_mut()
+                .find(|(room, _)| **room == post.member.room)
+            {
                 Some((_, count)) => *count += 1,
                 None => rooms.push((&post.member.room, 1)),
             }
@@ -89,12 +91,12 @@ impl Store {
         let messages = with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
             // Each room's seqs are claimed in one step: the next `count`.
-            let mut next_seq: Vec<(&str, Option<i64>)> = Vec::with_capacity(rooms.len());
+            let mut next_seq: Vec<(&RoomName, Option<i64>)> = Vec::with_capacity(rooms.len());
             for (room, count) in &rooms {
                 let last: Option<i64> = sqlx::query_scalar(
                     "UPDATE rooms SET last_seq = last_seq + $2 WHERE name = $1 RETURNING last_seq",
                 )
-                .bind(*room)
+                .bind(room.as_str())
                 .bind(*count)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -105,14 +107,14 @@ impl Store {
                 .map(|post| {
                     let (_, next) = next_seq
                         .iter_mut()
-                        .find(|(room, _)| *room == post.member.room)?;
+                        .find(|(room, _)| **room == post.member.room)?;
                     let seq = next.as_mut()?;
                     *seq += 1;
                     Some(Message {
                         room: post.member.room.clone(),
                         seq: *seq - 1,
                         author_id: post.member.id,
-                        author: post.member.name.clone(),
+                        author: post.member.name.as_str().to_owned(),
                         body: post.body.as_str().to_owned(),
                         created_at: post.now,
                     })
@@ -126,7 +128,7 @@ impl Store {
                     "INSERT INTO messages (room, seq, author_id, author, body, created_at) ",
                 );
                 insert.push_values(&stored, |mut row, message| {
-                    row.push_bind(&message.room)
+                    row.push_bind(message.room.as_str())
                         .push_bind(message.seq)
                         .push_bind(message.author_id)
                         .push_bind(&message.author)
@@ -144,7 +146,12 @@ impl Store {
                         let (first, last) = (next - count, next - 1);
                         sqlx::query("SELECT pg_notify($1, $2)")
                             .bind(super::listen::CHANNEL)
-                            .bind(super::listen::committed(self.instance(), room, first, last))
+                            .bind(super::listen::committed(
+                                self.instance(),
+                                room.as_str(),
+                                first,
+                                last,
+                            ))
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -169,7 +176,7 @@ impl Store {
     #[tracing::instrument(skip(self), err)]
     pub async fn messages_before(
         &self,
-        room: &str,
+        room: &RoomName,
         before: i64,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
@@ -178,7 +185,7 @@ impl Store {
         );
         let mut rows: Vec<MessageRow> = with_pool!(self, |pool, Db| {
             sqlx::query_as(&sql)
-                .bind(room)
+                .bind(room.as_str())
                 .bind(before)
                 .bind(limit)
                 .fetch_all(pool)
@@ -192,7 +199,7 @@ impl Store {
     #[tracing::instrument(skip(self), err)]
     pub async fn messages_after(
         &self,
-        room: &str,
+        room: &RoomName,
         after: i64,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
@@ -201,7 +208,7 @@ impl Store {
         );
         let rows: Vec<MessageRow> = with_pool!(self, |pool, Db| {
             sqlx::query_as(&sql)
-                .bind(room)
+                .bind(room.as_str())
                 .bind(after)
                 .bind(limit)
                 .fetch_all(pool)
@@ -212,10 +219,10 @@ impl Store {
 
     /// The seq of the room's newest message (0 for none or no room).
     #[tracing::instrument(skip(self), err)]
-    pub async fn last_seq(&self, room: &str) -> Result<i64, StoreError> {
+    pub async fn last_seq(&self, room: &RoomName) -> Result<i64, StoreError> {
         let seq: Option<i64> = with_pool!(self, |pool, Db| {
             sqlx::query_scalar("SELECT last_seq FROM rooms WHERE name = $1")
-                .bind(room)
+                .bind(room.as_str())
                 .fetch_optional(pool)
                 .await?
         });

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use crate::chat::Message;
+use crate::chat::{Member, Message};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
@@ -26,7 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
-pub use members::{JoinOutcome, MemberRow};
+pub use members::JoinOutcome;
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$db` to its
 /// database type, so each statement is written once for both backends.
@@ -72,7 +72,7 @@ pub struct Store {
     committed: Arc<OnceLock<mpsc::Sender<Vec<Message>>>>,
     /// SQLite only: members by id (see `cache`). A post reads its member
     /// on every request; the row changes only when the name is released.
-    members: Option<Arc<cache::Bounded<i64, MemberRow>>>,
+    members: Option<Arc<cache::Bounded<i64, Member>>>,
 }
 
 impl std::fmt::Debug for Store {

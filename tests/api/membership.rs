@@ -133,10 +133,15 @@ async fn a_lost_membership_is_sent_to_join_with_its_name(backend: Backend) {
     let app = app.restart().await;
     let response = alice.on(&app).get("/rooms/lobby").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        response.headers()["location"],
-        "/join-room?room=lobby&name=Ana+Mar%C3%ADa&why=lost"
+    let location = "/join-room?room=lobby&name=Ana+Mar%C3%ADa&why=lost";
+    assert_eq!(response.headers()["location"], location);
+    let (_, page) = alice.on(&app).text(location).await;
+    assert!(page.contains("Your place in lobby has ended"), "{page}");
+    assert!(
+        page.contains(r#"value="Ana María""#),
+        "the name is filled in"
     );
+    assert!(page.contains(r#"value="lobby""#), "the room is filled in");
 }
 
 /// Exit and join again with the same session and name: the same member,

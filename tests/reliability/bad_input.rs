@@ -41,7 +41,7 @@ proptest! {
         if let Ok(name) = Username::parse(&input) {
             let again = Username::parse(name.as_str());
             prop_assert_eq!(again.as_ref().map(Username::as_str), Ok(name.as_str()));
-            prop_assert_eq!(again.map(|n| n.key()), Ok(name.key()));
+            prop_assert_eq!(again.map(|n| n.key().to_owned()), Ok(name.key().to_owned()));
         }
     }
 
