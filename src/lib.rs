@@ -1,15 +1,19 @@
 //! natter: a real-time room chat for the web.
 //!
-//! A tour of the crate, outside in:
+//! A tour of the crate, outside in. Three questions, three modules: what a
+//! request goes through is [`http`] (behind [`serve`]); how a message
+//! reaches every screen is [`live`]; where SQL lives is [`store`].
 //! - [`config`]: the command-line flags and their environment fallbacks.
 //! - [`startup`]: [`startup::App`] connects the database, runs migrations,
 //!   binds the listener (port 0 is fine, tests use it) and serves until a
 //!   shutdown future resolves.
 //! - [`http`]: the web layer. One module per resource (`join`, `rooms`,
-//!   `messages`, `events`), the one [`http::AppError`], the session-backed
-//!   membership lookup and the askama views.
-//! - [`chat`]: the domain, free of HTTP and SQL: names that parse and
-//!   message bodies.
+//!   `messages`, `events`), the layers every request passes (cross-site
+//!   check, security headers, sessions, flood limits), the one
+//!   [`http::AppError`], the session-backed membership lookup and the
+//!   askama views.
+//! - [`chat`]: the domain, free of HTTP and SQL: names that parse, message
+//!   bodies, members and messages.
 //! - [`live`]: how a message reaches every screen: frames encoded once, the
 //!   hub, the publisher, other instances' commits (PostgreSQL
 //!   `LISTEN/NOTIFY`), and each subscriber's feed with catch-up; and the
@@ -17,8 +21,9 @@
 //! - [`serve`]: the accept loop (bounded header reads, graceful drain), and
 //!   event streams written straight to their sockets.
 //! - [`store`]: every SQL statement, written once and run on SQLite or
-//!   PostgreSQL; on SQLite, posts are stored by group commit and sessions
-//!   and members are cached in memory.
+//!   PostgreSQL, behind one face; each backend owns what only it needs
+//!   (SQLite: its writer thread, group commit, caches; PostgreSQL: its
+//!   `LISTEN/NOTIFY` relay).
 //! - [`telemetry`]: tracing setup and the OS shutdown signal.
 
 pub mod chat;

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::http::{self, views, AppState, Evicting, Limits};
 use crate::live::Live;
 use crate::serve;
-use crate::store::{PgRelay, Pool, SessionCache, Store};
+use crate::store::{Pool, SessionCache, Store, Writer};
 
 /// How often expired sessions are deleted.
 const SESSION_CLEANUP: Duration = Duration::from_secs(3600);
@@ -35,15 +35,19 @@ pub struct App {
     state: AppState,
     background: Vec<JoinHandle<()>>,
     header_timeout: Duration,
+    /// Runs SQLite's writes; stops when the app is dropped, after `run`.
+    _writer: Writer,
 }
 
 impl App {
     /// Connects to the database, brings the schema up to date and binds
     /// the listener (`--bind` with port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.database_url).await?;
+        // The thread SQLite's write transactions run on (see
+        // `store::sqlite`); idle on PostgreSQL.
+        let writer = Writer::start()?;
+        let (store, commits) = Store::connect(&config.database_url, &writer).await?;
         store.migrate().await?;
-        let commits = store.commits();
         let shutdown = CancellationToken::new();
         let live = Live::new(store.clone(), views::message_html, &shutdown);
         let state = AppState {
@@ -61,7 +65,7 @@ impl App {
         let mut background = Vec::new();
         let router = match store.pool() {
             Pool::Sqlite(pool) => {
-                let sessions = SqliteStore::new(pool.clone());
+                let sessions = SqliteStore::new(pool);
                 sessions.migrate().await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
                 // This process makes every change to the session table, so
@@ -71,16 +75,16 @@ impl App {
                 http::router(state.clone(), sessions, &config)
             }
             Pool::Postgres(pool) => {
-                let sessions = PostgresStore::new(pool.clone());
+                let sessions = PostgresStore::new(pool);
                 migrate_sessions(&sessions).await?;
                 background.push(tokio::spawn(delete_expired(sessions.clone())));
-                background.push(
-                    live.spawn_relay(PgRelay::new(pool, store.instance()), state.shutdown.clone()),
-                );
                 let sessions = Evicting::new(sessions, live.clone(), store.clone());
                 http::router(state.clone(), sessions, &config)
             }
         };
+        if let Some(relay) = store.relay() {
+            background.push(live.spawn_relay(relay, state.shutdown.clone()));
+        }
         background.extend(live.spawn(commits));
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
@@ -91,6 +95,7 @@ impl App {
             state,
             background,
             header_timeout: Duration::from_secs(config.header_timeout_secs.max(1)),
+            _writer: writer,
         })
     }
 

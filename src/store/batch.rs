@@ -40,17 +40,24 @@ pub(super) struct Queued {
 /// The sending end of the queue, held by every clone of the [`Store`].
 pub(super) type Queue = mpsc::Sender<Queued>;
 
-/// Starts the group-commit task for `store` on `writer` and returns its
-/// queue. The task ends when every sender is gone.
-pub(super) fn start(store: Store, writer: &tokio::runtime::Handle) -> Queue {
-    let (sender, mut receiver) = mpsc::channel::<Queued>(QUEUE);
+/// A new queue, and its receiving end for [`start`].
+pub(super) fn queue() -> (Queue, mpsc::Receiver<Queued>) {
+    mpsc::channel(QUEUE)
+}
+
+/// Starts the group-commit task for `store` on `writer`: it takes what
+/// waits in `receiver` until the writer stops.
+pub(super) fn start(
+    store: Store,
+    mut receiver: mpsc::Receiver<Queued>,
+    writer: &tokio::runtime::Handle,
+) {
     writer.spawn(async move {
         let mut waiting = Vec::with_capacity(BATCH);
         while receiver.recv_many(&mut waiting, BATCH).await > 0 {
             store.commit_waiting(&mut waiting).await;
         }
     });
-    sender
 }
 
 /// Queues `post` and waits for it to be committed.

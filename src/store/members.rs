@@ -85,8 +85,8 @@ impl Store {
         // The other instances hear of released members (PostgreSQL only:
         // one SQLite file means one instance). PostgreSQL's identity column
         // takes a given id only when told to.
-        let notify = matches!(self.pool(), super::Pool::Postgres(_));
-        let overriding = if notify {
+        let notify = self.notifier();
+        let overriding = if notify.is_some() {
             "OVERRIDING SYSTEM VALUE"
         } else {
             ""
@@ -139,11 +139,11 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             }
-            if notify {
+            if let Some(instance) = notify {
                 for id in &released {
                     sqlx::query("SELECT pg_notify($1, $2)")
                         .bind(super::listen::CHANNEL)
-                        .bind(super::listen::left(self.instance(), *id))
+                        .bind(super::listen::left(instance, *id))
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -165,11 +165,11 @@ impl Store {
     /// The member with this id, if it still holds its name.
     #[tracing::instrument(skip(self), err)]
     pub async fn member(&self, id: i64) -> Result<Option<Member>, StoreError> {
-        if let Some(member) = self.members.as_ref().and_then(|cache| cache.get(&id)) {
+        if let Some(member) = self.member_cache().and_then(|cache| cache.get(&id)) {
             return Ok(Some(member));
         }
         // A release between this read and caching its result must win.
-        let generation = self.members.as_ref().map(|cache| cache.generation());
+        let generation = self.member_cache().map(|cache| cache.generation());
         let member: Option<Member> = with_pool!(self, |pool, Db| {
             sqlx::query_as::<_, MemberRow>(&format!("SELECT {MEMBER} FROM members WHERE id = $1"))
                 .bind(id)
@@ -177,7 +177,8 @@ impl Store {
                 .await?
         })
         .map(Member::from);
-        if let (Some(cache), Some(member), Some(generation)) = (&self.members, &member, generation)
+        if let (Some(cache), Some(member), Some(generation)) =
+            (self.member_cache(), &member, generation)
         {
             cache.put_unless_removed_since(id, member.clone(), generation);
         }
@@ -185,7 +186,7 @@ impl Store {
     }
 
     fn forget_member(&self, id: i64) {
-        if let Some(cache) = &self.members {
+        if let Some(cache) = self.member_cache() {
             cache.remove(&id);
         }
     }
@@ -194,17 +195,17 @@ impl Store {
     /// member's streams (on commit, so never for a release that failed).
     #[tracing::instrument(skip(self), err)]
     pub async fn leave(&self, id: i64) -> Result<(), StoreError> {
-        let notify = matches!(self.pool(), super::Pool::Postgres(_));
+        let notify = self.notifier();
         with_pool!(self, |pool, Db| {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM members WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            if notify {
+            if let Some(instance) = notify {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(super::listen::CHANNEL)
-                    .bind(super::listen::left(self.instance(), id))
+                    .bind(super::listen::left(instance, id))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -218,12 +219,12 @@ impl Store {
     /// session was deleted): they end the members' streams.
     #[tracing::instrument(skip(self), err)]
     pub async fn announce_left(&self, ids: &[i64]) -> Result<(), StoreError> {
-        if let super::Pool::Postgres(pool) = self.pool() {
+        if let super::Backend::Postgres(shared) = &self.backend {
             for id in ids {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(super::listen::CHANNEL)
-                    .bind(super::listen::left(self.instance(), *id))
-                    .execute(pool)
+                    .bind(super::listen::left(&shared.instance, *id))
+                    .execute(&shared.pool)
                     .await?;
             }
         }

@@ -1,7 +1,7 @@
 //! Messages: stored with a gapless per-room seq, read back in pages.
 
 use super::batch::{self, Post};
-use super::{with_pool, Store, StoreError};
+use super::{with_pool, Backend, Store, StoreError};
 use crate::chat::{Member, Message, MessageBody, RoomName};
 
 #[derive(sqlx::FromRow)]
@@ -50,12 +50,12 @@ impl Store {
             body: body.clone(),
             now,
         };
-        match &self.posts {
-            Some(queue) => batch::submit(queue, post).await,
+        match &self.backend {
+            Backend::Sqlite(local) => batch::submit(&local.posts, post).await,
             // The commit and its queuing for publishing run in a task of
             // their own: a client that hangs up drops this future, which
             // must never leave a committed message unpublished here.
-            None => {
+            Backend::Postgres(_) => {
                 let store = self.clone();
                 tokio::spawn(async move { store.insert_batch(&[post]).await })
                     .await
@@ -76,7 +76,7 @@ impl Store {
         // commits: the next writer's commit then queues after this one, so
         // commits are published in seq order (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
-        let notify = matches!(self.pool(), super::Pool::Postgres(_));
+        let notify = self.notifier();
         // Rooms in order of first appearance, with how many posts each.
         let mut rooms: Vec<(&RoomName, i64)> = Vec::new();
         for post in posts {
@@ -137,7 +137,7 @@ impl Store {
                 });
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
-            if notify {
+            if let Some(instance) = notify {
                 // Delivered to the other instances on commit, in commit
                 // order; one per room names its newest seq, and the
                 // listeners read everything up to it.
@@ -147,7 +147,7 @@ impl Store {
                         sqlx::query("SELECT pg_notify($1, $2)")
                             .bind(super::listen::CHANNEL)
                             .bind(super::listen::committed(
-                                self.instance(),
+                                instance,
                                 room.as_str(),
                                 first,
                                 last,
@@ -160,13 +160,11 @@ impl Store {
             tx.commit().await?;
             messages
         });
-        if let Some(commits) = self.committed.get() {
-            let committed: Vec<Message> = messages.iter().flatten().cloned().collect();
-            // Waits if the reader is behind (a bound, not a drop); fails
-            // only once it is gone, at shutdown.
-            if !committed.is_empty() && commits.send(committed).await.is_err() {
-                tracing::debug!("nobody publishes commits any more");
-            }
+        let committed: Vec<Message> = messages.iter().flatten().cloned().collect();
+        // Waits if the publisher is behind (a bound, not a drop); fails
+        // only once it is gone, at shutdown.
+        if !committed.is_empty() && self.committed.send(committed).await.is_err() {
+            tracing::debug!("nobody publishes commits any more");
         }
         Ok(messages)
     }

@@ -1,24 +1,43 @@
 //! Storage: every SQL statement natter runs, written once and executed on
 //! SQLite (the embedded default) or PostgreSQL.
 //!
+//! The rest of the app sees one face, [`Store`]: an enum over the two
+//! backends rather than a trait, because nearly every statement is the
+//! same text on both (the [`with_pool!`] macro runs it on whichever pool
+//! the store has), and a trait would make each statement two methods or
+//! drag sqlx's generic executor bounds everywhere. What only one backend
+//! needs is its own:
+//! - SQLite ([`sqlite`]): the writer runtime (startup hands it in), the
+//!   fair write queue, group commit (`batch`) and the member cache (`cache`);
+//! - PostgreSQL: the instance id its notifications carry, and its relay
+//!   (`LISTEN/NOTIFY`, see `listen`).
+//!
+//! Domain types cross the boundary: [`crate::chat::Member`],
+//! [`crate::chat::Message`], room names and bodies, never rows and strings.
+//! Store conditions get store errors ([`StoreError`]).
+//!
 //! Statements use `$1, $2, …` placeholders, numbered in order of first use,
 //! which both drivers accept, and only types both map the same way (`TEXT`,
-//! 64-bit integers; times are milliseconds since the epoch).
+//! 64-bit integers; times are milliseconds since the epoch). Queries are
+//! checked by the tests on both backends rather than at compile time:
+//! sqlx's offline data would be two sets of files per query kept in step
+//! with two schemas, and several statements are built at run time (batch
+//! inserts of any size).
 
 mod batch;
 mod cache;
 mod listen;
 mod members;
 mod messages;
-mod writer;
+pub mod sqlite;
 
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use crate::chat::{Member, Message};
+use crate::chat::Message;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
@@ -27,20 +46,23 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::JoinOutcome;
+pub use sqlite::Writer;
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$db` to its
 /// database type, so each statement is written once for both backends.
 macro_rules! with_pool {
     ($store:expr, |$pool:ident, $db:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::store::Pool::Sqlite($pool) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite(local) => {
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
+                let $pool = &local.pool;
                 $body
             }
-            $crate::store::Pool::Postgres($pool) => {
+            $crate::store::Backend::Postgres(shared) => {
                 #[allow(dead_code)]
                 type $db = sqlx::Postgres;
+                let $pool = &shared.pool;
                 $body
             }
         }
@@ -52,43 +74,51 @@ pub(crate) use with_pool;
 /// the database is unavailable (503) rather than hanging.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How many members a SQLite instance keeps in memory (about 100 bytes
-/// each).
-const MEMBER_CACHE: usize = 100_000;
+/// How many commits may wait for their publisher before the writer waits.
+const COMMITS_QUEUE: usize = 1024;
+
+/// The messages of every commit, in seq order: what [`Store::connect`]
+/// hands to the one publisher.
+pub type Commits = mpsc::Receiver<Vec<Message>>;
 
 /// A handle to natter's database: cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool,
+    backend: Backend,
+    /// Where each commit's messages go, in seq order, before its posts are
+    /// answered.
+    committed: mpsc::Sender<Vec<Message>>,
+}
+
+/// One backend and what only it needs.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    /// The embedded default: one SQLite file, one instance.
+    Sqlite(Arc<sqlite::Local>),
+    /// The shared database for several instances.
+    Postgres(Arc<Shared>),
+}
+
+/// What a PostgreSQL store has beside its pool.
+pub(crate) struct Shared {
+    pool: PgPool,
     /// This instance's id in notifications to the others.
-    instance: Arc<str>,
-    /// SQLite only: one write transaction at a time from this process (see
-    /// [`Store::begin_write`]).
-    write_gate: Option<Arc<Semaphore>>,
-    /// SQLite only: the group commit's queue (see `batch`).
-    posts: Option<batch::Queue>,
-    /// Where each commit's messages go, in seq order (see
-    /// [`Store::commits`]).
-    committed: Arc<OnceLock<mpsc::Sender<Vec<Message>>>>,
-    /// SQLite only: members by id (see `cache`). A post reads its member
-    /// on every request; the row changes only when the name is released.
-    members: Option<Arc<cache::Bounded<i64, Member>>>,
+    instance: String,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
         f.debug_struct("Store")
-            .field("pool", &self.pool)
-            .field("instance", &self.instance)
+            .field("backend", &backend)
             .finish_non_exhaustive()
     }
 }
 
-/// How many commits may wait for [`Store::commits`]' reader before the
-/// writer waits for it.
-const COMMITS_QUEUE: usize = 1024;
-
-/// The connection pool of one backend.
+/// A connection pool, for what shares natter's database (the session store).
 #[derive(Debug, Clone)]
 pub enum Pool {
     /// The embedded default: one SQLite file.
@@ -151,54 +181,24 @@ impl From<sqlx::Error> for StoreError {
 }
 
 impl Store {
-    fn new(pool: Pool) -> Self {
-        let sqlite = matches!(pool, Pool::Sqlite(_));
-        let mut store = Self {
-            pool,
-            instance: listen::new_instance_id().into(),
-            write_gate: sqlite.then(|| Arc::new(Semaphore::new(1))),
-            posts: None,
-            committed: Arc::default(),
-            members: sqlite.then(|| Arc::new(cache::Bounded::new(MEMBER_CACHE))),
-        };
-        if let (true, Some(writer)) = (sqlite, writer::writer()) {
-            // The task's own copy holds no sender, so it ends with the last
-            // of this store's clones.
-            store.posts = Some(batch::start(store.clone(), writer));
-        }
-        store
-    }
-
-    /// The messages of every commit from now on, in seq order, each
-    /// commit's queued before its posts are answered (the live hub
-    /// publishes them). For one reader: a second call gets a receiver that
-    /// never yields.
-    pub fn commits(&self) -> mpsc::Receiver<Vec<Message>> {
-        let (sender, receiver) = mpsc::channel(COMMITS_QUEUE);
-        let _ = self.committed.set(sender);
-        receiver
-    }
-
-    /// The connection pool.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
-    /// This instance's id, unique per `Store::connect`.
-    pub fn instance(&self) -> &str {
-        &self.instance
-    }
-
     /// Connects to the database named by `url` (`sqlite:…` or `postgres://…`),
-    /// creating a SQLite file if it does not exist yet.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// creating a SQLite file if it does not exist yet. SQLite writes on
+    /// `writer`'s runtime (see [`sqlite`]); PostgreSQL needs none. Returns
+    /// the store and its commits, for the one publisher.
+    pub async fn connect(url: &str, writer: &Writer) -> anyhow::Result<(Self, Commits)> {
+        let (committed, commits) = mpsc::channel(COMMITS_QUEUE);
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
-            return Ok(Self::new(Pool::Postgres(pool)));
+            let shared = Shared {
+                pool,
+                instance: listen::new_instance_id(),
+            };
+            let backend = Backend::Postgres(Arc::new(shared));
+            return Ok((Self { backend, committed }, commits));
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -213,15 +213,45 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(Self::new(Pool::Sqlite(pool)))
+        Ok((sqlite::Local::store(pool, writer, committed), commits))
+    }
+
+    /// The connection pool, for what shares the database.
+    pub fn pool(&self) -> Pool {
+        match &self.backend {
+            Backend::Sqlite(local) => Pool::Sqlite(local.pool.clone()),
+            Backend::Postgres(shared) => Pool::Postgres(shared.pool.clone()),
+        }
+    }
+
+    /// How this instance hears the others: PostgreSQL's `LISTEN/NOTIFY`,
+    /// or nothing (one SQLite file is one instance).
+    pub fn relay(&self) -> Option<PgRelay> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(shared) => Some(PgRelay::new(&shared.pool, &shared.instance)),
+        }
+    }
+
+    /// The instance id to sign notifications with, when other instances
+    /// share the database and must hear of changes.
+    fn notifier(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(shared) => Some(&shared.instance),
+        }
     }
 
     /// Brings the schema up to date. Safe to run from several instances at
     /// once: sqlx takes a lock around PostgreSQL migrations.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        match &self.backend {
+            Backend::Sqlite(local) => sqlx::migrate!("migrations/sqlite").run(&local.pool).await?,
+            Backend::Postgres(shared) => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&shared.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -232,13 +262,13 @@ impl Store {
     /// takes the write lock (waiting its turn and the busy timeout, like a
     /// post) and lets it go.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => {
+        match &self.backend {
+            Backend::Sqlite(local) => {
                 let (begin, _writing) = self.begin_write().await?;
-                pool.begin_with(begin).await?.rollback().await?;
+                local.pool.begin_with(begin).await?.rollback().await?;
             }
-            Pool::Postgres(pool) => {
-                sqlx::query("SELECT 1").execute(pool).await?;
+            Backend::Postgres(shared) => {
+                sqlx::query("SELECT 1").execute(&shared.pool).await?;
             }
         }
         Ok(())
@@ -264,10 +294,10 @@ impl Store {
     async fn begin_write(
         &self,
     ) -> Result<(&'static str, Option<OwnedSemaphorePermit>), StoreError> {
-        let Some(gate) = &self.write_gate else {
+        let Backend::Sqlite(local) = &self.backend else {
             return Ok(("BEGIN", None));
         };
-        match tokio::time::timeout(ACQUIRE_TIMEOUT, gate.clone().acquire_owned()).await {
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, local.gate.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(("BEGIN IMMEDIATE", Some(permit))),
             Ok(Err(_)) => Err(StoreError::Stopped),
             Err(_) => Err(StoreError::Busy),
