@@ -10,6 +10,8 @@ use axum::extract::{Path, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::paths;
+
 /// (file name, content type, bytes).
 const FILES: &[(&str, &str, &[u8])] = &[
     (
@@ -79,10 +81,8 @@ static HASHES: LazyLock<Vec<String>> = LazyLock::new(|| {
 
 /// The URL of an asset, versioned by its content.
 pub fn url(name: &str) -> String {
-    match FILES.iter().position(|(file, _, _)| *file == name) {
-        Some(index) => format!("/assets/{name}?v={}", HASHES[index]),
-        None => format!("/assets/{name}"),
-    }
+    let version = FILES.iter().position(|(file, _, _)| *file == name);
+    paths::asset(name, version.map(|index| HASHES[index].as_str()))
 }
 
 /// `GET /assets/{file}[?v=hash]`: for good with the hash of these bytes,

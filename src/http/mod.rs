@@ -12,6 +12,7 @@ mod hints;
 mod join;
 mod limit;
 mod messages;
+mod respond;
 mod room_page;
 mod rooms;
 mod session;
@@ -38,6 +39,7 @@ pub use sessions::Evicting;
 
 use crate::config::Config;
 use crate::live::Live;
+use crate::paths::route;
 use crate::store::Store;
 
 /// The largest request body accepted. A form with a 2000-character message
@@ -89,9 +91,9 @@ where
         .merge(rooms::router())
         .merge(messages::router())
         .merge(events::router())
-        .route("/assets/{file}", get(assets::serve))
-        .route("/favicon.ico", get(assets::favicon))
-        .route("/healthz", get(health))
+        .route(route::ASSET, get(assets::serve))
+        .route(route::FAVICON, get(assets::favicon))
+        .route(route::HEALTH, get(health))
         .layer(sessions)
         .layer(axum::middleware::from_fn(guard::strict_forms))
         .layer(axum::middleware::from_fn(guard::cross_site))
