@@ -23,8 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::HeaderName;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
@@ -108,15 +107,9 @@ where
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn health(State(state): State<AppState>) -> impl IntoResponse {
+async fn health(State(state): State<AppState>) -> Result<&'static str, AppError> {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n"),
-        Err(error) => {
-            tracing::warn!(%error, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database is unavailable\n",
-            )
-        }
+        Ok(()) => Ok("ok\n"),
+        Err(error) => Err(AppError::Unhealthy(error.into())),
     }
 }
