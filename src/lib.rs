@@ -12,6 +12,8 @@
 //!   check, security headers, sessions, flood limits), the one
 //!   [`http::AppError`], the session-backed membership lookup and the
 //!   askama views.
+//! - [`paths`]: every route pattern and every URL natter builds, written
+//!   once for the router, the handlers, the templates and the tests.
 //! - [`chat`]: the domain, free of HTTP and SQL: names that parse, message
 //!   bodies, members and messages.
 //! - [`live`]: how a message reaches every screen: frames encoded once, the
@@ -30,6 +32,7 @@ pub mod chat;
 pub mod config;
 pub mod http;
 pub mod live;
+pub mod paths;
 pub mod serve;
 pub mod startup;
 pub mod store;

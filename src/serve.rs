@@ -38,7 +38,7 @@ mod head;
 mod rewind;
 mod stream;
 
-pub use head::{EVENTS_ROUTE, MAX_HEAD};
+pub use head::MAX_HEAD;
 use rewind::Rewind;
 use stream::{Drain, First};
 

@@ -7,8 +7,11 @@
 use std::sync::LazyLock;
 
 use axum::extract::{Path, RawQuery};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
+
+use super::AppError;
+use crate::paths;
 
 /// (file name, content type, bytes).
 const FILES: &[(&str, &str, &[u8])] = &[
@@ -79,10 +82,8 @@ static HASHES: LazyLock<Vec<String>> = LazyLock::new(|| {
 
 /// The URL of an asset, versioned by its content.
 pub fn url(name: &str) -> String {
-    match FILES.iter().position(|(file, _, _)| *file == name) {
-        Some(index) => format!("/assets/{name}?v={}", HASHES[index]),
-        None => format!("/assets/{name}"),
-    }
+    let version = FILES.iter().position(|(file, _, _)| *file == name);
+    paths::asset(name, version.map(|index| HASHES[index].as_str()))
 }
 
 /// `GET /assets/{file}[?v=hash]`: for good with the hash of these bytes,
@@ -90,7 +91,7 @@ pub fn url(name: &str) -> String {
 /// deploy either way since a new hash is a new URL.
 pub async fn serve(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let Some(index) = FILES.iter().position(|(name, _, _)| *name == file) else {
-        return (StatusCode::NOT_FOUND, "There is no such file.\n").into_response();
+        return AppError::NotFound("There is no such file.").into_response();
     };
     let (_, content_type, bytes) = FILES[index];
     let versioned = query.is_some_and(|q| q == format!("v={}", HASHES[index]));

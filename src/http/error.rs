@@ -29,6 +29,10 @@ pub enum AppError {
     /// The database is unreachable, locked or restarting (503).
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The health probe found the database unreachable (503, without
+    /// `Retry-After`: a probe asks again on its own schedule).
+    #[error("unhealthy")]
+    Unhealthy(#[source] anyhow::Error),
     /// A bug or an unexpected failure (500).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -48,7 +52,7 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Unhealthy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -66,6 +70,7 @@ impl AppError {
             Self::Unavailable(_) => {
                 "natter cannot reach its database right now. Please try again in a moment.".into()
             }
+            Self::Unhealthy(_) => "the database is unavailable".into(),
             Self::Internal(_) => "Something went wrong on our side. Please try again.".into(),
         }
     }
@@ -82,6 +87,9 @@ impl AppError {
     pub fn log(&self) {
         match self {
             Self::Unavailable(error) => tracing::warn!(error = format!("{error:#}"), "unavailable"),
+            Self::Unhealthy(error) => {
+                tracing::warn!(error = format!("{error:#}"), "health check failed")
+            }
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error")
             }

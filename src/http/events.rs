@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use futures_util::StreamExt;
@@ -16,13 +16,15 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use tower_sessions::Session;
 
+use super::respond::no_store;
 use super::session::{self, require_member, room_from_path};
 use super::{AppError, AppState};
 use crate::live::Opening;
+use crate::paths::route;
 
 /// `/rooms/{room}/events`.
 pub fn router() -> Router<AppState> {
-    Router::new().route(crate::serve::EVENTS_ROUTE, get(events))
+    Router::new().route(route::EVENTS, get(events))
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,14 +76,14 @@ async fn events(
         .await?;
     let body = feed.map(Ok::<_, Infallible>);
 
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/event-stream"),
-            (header::CACHE_CONTROL, "no-store"),
-            // Tell nginx-style proxies not to buffer the stream.
-            (header::HeaderName::from_static("x-accel-buffering"), "no"),
-        ],
+    let mut response = no_store((
+        [(header::CONTENT_TYPE, "text/event-stream")],
         Body::from_stream(body),
-    )
-        .into_response())
+    ));
+    // Tell nginx-style proxies not to buffer the stream.
+    response.headers_mut().insert(
+        header::HeaderName::from_static("x-accel-buffering"),
+        header::HeaderValue::from_static("no"),
+    );
+    Ok(response)
 }

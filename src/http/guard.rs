@@ -6,6 +6,8 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::AppError;
+
 /// Refuses a state-changing request that a browser says comes from another
 /// site. Browsers send `Sec-Fetch-Site`; older ones at least `Origin`,
 /// which must then name this host. curl and other non-browser clients send
@@ -37,11 +39,7 @@ pub async fn cross_site(request: Request, next: Next) -> Response {
     };
     if refused {
         tracing::warn!(method = %request.method(), uri = %request.uri(), "cross-site request refused");
-        return (
-            StatusCode::FORBIDDEN,
-            "Requests from other sites are not allowed.\n",
-        )
-            .into_response();
+        return AppError::Forbidden("Requests from other sites are not allowed.").into_response();
     }
     next.run(request).await
 }
@@ -89,14 +87,12 @@ pub async fn strict_forms(request: Request, next: Next) -> Response {
     let bytes = match axum::body::to_bytes(body, super::BODY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.\n").into_response()
+            let too_large = "The request is too large.".to_owned();
+            return AppError::Invalid(StatusCode::PAYLOAD_TOO_LARGE, too_large).into_response();
         }
     };
     if !form_is_utf8(&bytes) {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The form could not be read: it is not valid UTF-8 text.\n",
-        )
+        return AppError::invalid("The form could not be read: it is not valid UTF-8 text.")
             .into_response();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))

@@ -3,24 +3,26 @@
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::hints;
+use super::respond::{form_with_errors, no_store, see_other};
 use super::session::{self, Membership};
 use super::views::{html, JoinPage};
 use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, RoomName, Username};
+use crate::paths::{self, route};
 use crate::store::JoinOutcome;
 
 /// `/` and `/join-room`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/join-room") }))
-        .route("/join-room", get(form).post(join))
+        .route(route::HOME, get(|| async { see_other(paths::join()) }))
+        .route(route::JOIN, get(form).post(join))
 }
 
 /// `?room=` and `?name=` pre-fill the form; `?why=` says why the user is
@@ -74,7 +76,7 @@ async fn form(
         notice,
         rooms: my_rooms(&state, &session).await?,
     };
-    Ok(([("cache-control", "no-store")], html(&page)?).into_response())
+    Ok(no_store(html(&page)?))
 }
 
 /// Why the person is on the join page, in a sentence; `None` without a room.
@@ -117,7 +119,7 @@ async fn join(
                 room_error: room.err().and(hints::room(&form.room)),
                 ..form_again(&state, &session, form).await?
             };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html(&page)?).into_response());
+            return form_with_errors(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
 
@@ -125,7 +127,7 @@ async fn join(
     // another name, let that one go first.
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
         if member.name.key() == username.key() {
-            return Ok(Redirect::to(&room_url(&room, &form.room)).into_response());
+            return Ok(see_other(&room_url(&room, &form.room)));
         }
         session::release(&state, member.id).await?;
         session::forget(&session, &room).await?;
@@ -143,7 +145,7 @@ async fn join(
             released.iter().for_each(|id| state.live.evict(*id));
             session::remember(&session, &room, &member).await?;
             tracing::info!(room = %room, member = member.id, "joined");
-            Ok(Redirect::to(&room_url(&room, &form.room)).into_response())
+            Ok(see_other(&room_url(&room, &form.room)))
         }
         JoinOutcome::NameTaken => {
             let page = JoinPage {
@@ -152,7 +154,7 @@ async fn join(
                 )),
                 ..form_again(&state, &session, form).await?
             };
-            Ok((StatusCode::CONFLICT, html(&page)?).into_response())
+            form_with_errors(StatusCode::CONFLICT, &page)
         }
     }
 }
@@ -162,11 +164,9 @@ async fn join(
 fn room_url(room: &RoomName, typed: &str) -> String {
     let typed = typed.trim();
     if typed == room.as_str() {
-        format!("/rooms/{room}")
+        paths::room(room)
     } else {
-        // A valid room name is ASCII letters, digits, '-' and '_': safe in
-        // a query string as it is.
-        format!("/rooms/{room}?from={typed}")
+        paths::room_from(room, typed)
     }
 }
 

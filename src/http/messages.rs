@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
@@ -13,15 +13,17 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
+use super::respond::{no_store, see_other};
 use super::room_page::{self, Extras};
 use super::session::{require_member, room_from_path};
 use super::views::{html, retryable, Composer, HistoryPartial, PAGE_SIZE};
 use super::{AppError, AppState, ClientIp};
-use crate::chat::{now_millis, Message, MessageBody};
+use crate::chat::{now_millis, Message, MessageBody, RoomName};
+use crate::paths::{self, route};
 
 /// `/rooms/{room}/messages`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rooms/{room}/messages", get(history).post(post))
+    Router::new().route(route::MESSAGES, get(history).post(post))
 }
 
 /// The posted form. Any other field (an `author`, say) is ignored: the
@@ -99,30 +101,39 @@ async fn post(
 ) -> Response {
     let client = Client::of(&headers);
     let typed = form.as_ref().map(|f| f.body.clone()).unwrap_or_default();
-    let mut response = match store_and_publish(&state, &session, &room, ip, form).await {
-        Ok(message) => match client {
-            Client::Htmx => composer(message.room.as_str(), String::new(), None, StatusCode::OK),
+    // The URLs of the answer are built from the room as parsed; a path that
+    // is no room gets the plain error, as no page posts there.
+    let parsed = RoomName::parse(&room).ok();
+    let mut response = match (
+        store_and_publish(&state, &session, &room, ip, form).await,
+        &parsed,
+    ) {
+        (Ok(message), Some(room)) => match client {
+            Client::Htmx => composer(room, String::new(), None, StatusCode::OK),
             Client::Json => {
                 (StatusCode::CREATED, Json(MessageJson::from(&message))).into_response()
             }
-            Client::Form => Redirect::to(&format!("/rooms/{}", message.room)).into_response(),
+            Client::Form => see_other(&paths::room(room)),
         },
         // A non-member's htmx post goes to the join form instead of
         // swapping an error into a page they can no longer use.
-        Err(error @ AppError::Forbidden(_)) if client == Client::Htmx => {
+        (Err(error @ AppError::Forbidden(_)), Some(room)) if client == Client::Htmx => {
             let mut response = error.into_response();
-            if let Ok(location) = HeaderValue::from_str(&format!("/join-room?room={room}")) {
+            let join = paths::join_with(room, None, None);
+            if let Ok(location) = HeaderValue::from_str(&join) {
                 response.headers_mut().insert("hx-redirect", location);
             }
             response
         }
-        Err(error) if client == Client::Htmx => {
+        (Err(error), Some(room)) if client == Client::Htmx => {
             error.log();
-            let response = composer(&room, typed, Some(error.user_message()), error.status());
+            let response = composer(room, typed, Some(error.user_message()), error.status());
             error.with_retry_after(response)
         }
-        Err(error) if client == Client::Json => error.into_json_response(),
-        Err(error) => page_with_error(&state, &session, &room, typed, error).await,
+        (Ok(_), None) => AppError::NotFound("There is no such room.").into_response(),
+        (Err(error), None) if client == Client::Htmx => error.into_response(),
+        (Err(error), _) if client == Client::Json => error.into_json_response(),
+        (Err(error), _) => page_with_error(&state, &session, &room, typed, error).await,
     };
     response
         .headers_mut()
@@ -185,9 +196,9 @@ async fn page_with_error(
 
 /// The composer as an htmx answer: empty and focused after a post, or with
 /// the text kept and the error shown.
-fn composer(room: &str, value: String, error: Option<String>, status: StatusCode) -> Response {
+fn composer(room: &RoomName, value: String, error: Option<String>, status: StatusCode) -> Response {
     let composer = Composer {
-        room: room.to_owned(),
+        room: room.clone(),
         value,
         error,
         autofocus: true,
@@ -222,6 +233,6 @@ async fn history(
         .store
         .messages_before(&room, before, PAGE_SIZE + 1)
         .await?;
-    let fragment = HistoryPartial::new(room.as_str(), messages);
-    Ok(([(header::CACHE_CONTROL, "no-store")], html(&fragment)?).into_response())
+    let fragment = HistoryPartial::new(&room, messages);
+    Ok(no_store(html(&fragment)?))
 }

@@ -12,6 +12,7 @@ mod hints;
 mod join;
 mod limit;
 mod messages;
+mod respond;
 mod room_page;
 mod rooms;
 mod session;
@@ -22,8 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::HeaderName;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
@@ -38,6 +38,7 @@ pub use sessions::Evicting;
 
 use crate::config::Config;
 use crate::live::Live;
+use crate::paths::route;
 use crate::store::Store;
 
 /// The largest request body accepted. A form with a 2000-character message
@@ -89,9 +90,9 @@ where
         .merge(rooms::router())
         .merge(messages::router())
         .merge(events::router())
-        .route("/assets/{file}", get(assets::serve))
-        .route("/favicon.ico", get(assets::favicon))
-        .route("/healthz", get(health))
+        .route(route::ASSET, get(assets::serve))
+        .route(route::FAVICON, get(assets::favicon))
+        .route(route::HEALTH, get(health))
         .layer(sessions)
         .layer(axum::middleware::from_fn(guard::strict_forms))
         .layer(axum::middleware::from_fn(guard::cross_site))
@@ -106,15 +107,9 @@ where
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
-async fn health(State(state): State<AppState>) -> impl IntoResponse {
+async fn health(State(state): State<AppState>) -> Result<&'static str, AppError> {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n"),
-        Err(error) => {
-            tracing::warn!(%error, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database is unavailable\n",
-            )
-        }
+        Ok(()) => Ok("ok\n"),
+        Err(error) => Err(AppError::Unhealthy(error.into())),
     }
 }

@@ -2,9 +2,10 @@
 //! or an older page with `?before=`), and again for a form post without
 //! JavaScript that failed, so the error shows in the composer in place.
 
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
+use super::respond::no_store;
 use super::views::{html, retryable, Composer, HistoryPartial, RoomPage, PAGE_SIZE};
 use super::{AppError, AppState};
 use crate::chat::Member;
@@ -38,22 +39,22 @@ pub async fn render(
         .await?;
     let last_seq = messages.last().map_or(0, |m| m.seq);
     let page = RoomPage {
-        room: room.to_string(),
+        room: room.clone(),
         me: member.name.to_string(),
         me_id: member.id,
-        history: HistoryPartial::new(room.as_str(), messages),
+        history: HistoryPartial::new(room, messages),
         last_seq,
         // An older page is a snapshot to read: live messages would land
         // below it with a gap, so it links back to the newest instead.
         live: before.is_none(),
         notice: extras.notice,
         composer: Composer {
-            room: room.to_string(),
+            room: room.clone(),
             value: extras.draft,
             autofocus: extras.error.is_some() || before.is_none(),
             error: extras.error,
             retry: retryable(status),
         },
     };
-    Ok((status, [(header::CACHE_CONTROL, "no-store")], html(&page)?).into_response())
+    Ok(no_store((status, html(&page)?)))
 }

@@ -3,24 +3,26 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::respond::see_other;
 use super::room_page::{self, Extras};
 use super::session::{self, room_from_path, Membership};
 use super::views::MineCss;
 use super::{AppError, AppState};
 use crate::chat::RoomName;
+use crate::paths::{self, route, Why};
 
 /// `/rooms/{room}`, `/rooms/{room}/exit` and `/mine/{id}.css`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/rooms/{room}", get(page))
-        .route("/rooms/{room}/exit", post(exit))
-        .route("/mine/{file}", get(mine_css))
+        .route(route::ROOM, get(page))
+        .route(route::EXIT, post(exit))
+        .route(route::MINE, get(mine_css))
 }
 
 /// `?before=N` shows the page of messages before N (the link that reads
@@ -43,16 +45,10 @@ async fn page(
     let room = room_from_path(&room)?;
     let member = match session::membership(&state, &session, &room).await? {
         Membership::Member(member) => member,
-        Membership::Stranger => {
-            return Ok(Redirect::to(&format!("/join-room?room={room}")).into_response())
-        }
+        Membership::Stranger => return Ok(see_other(&paths::join_with(&room, None, None))),
         Membership::Lost(name) => {
-            let mut query = vec![("room", room.to_string())];
-            query.extend(name.map(|name| ("name", name)));
-            query.push(("why", "lost".to_owned()));
-            let query = serde_urlencoded::to_string(&query)
-                .map_err(|error| AppError::Internal(error.into()))?;
-            return Ok(Redirect::to(&format!("/join-room?{query}")).into_response());
+            let to = paths::join_with(&room, name.as_deref(), Some(Why::Lost));
+            return Ok(see_other(&to));
         }
     };
     let query = query.ok().map(|Query(query)| query);
@@ -96,7 +92,7 @@ async fn exit(
         session::forget(&session, &room).await?;
         tracing::info!(room = %room, member = member.id, "exited");
     }
-    Ok(Redirect::to(&format!("/join-room?room={room}&why=left")).into_response())
+    Ok(see_other(&paths::join_with(&room, None, Some(Why::Left))))
 }
 
 /// `GET /mine/{id}.css`: rules that put member `id`'s messages on the right.

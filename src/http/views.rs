@@ -8,8 +8,9 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::AppError;
-use crate::chat::{Message, Username};
+use crate::chat::{Message, RoomName, Username};
 use crate::live::RenderError;
+use crate::paths;
 
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -83,7 +84,7 @@ pub struct MessagePartial {
 #[template(path = "partials/history.html")]
 pub struct HistoryPartial {
     /// The room, for the next page's URL.
-    pub room: String,
+    pub room: RoomName,
     /// Oldest first.
     pub messages: Vec<MessageView>,
     /// The seq to load older messages before, if there are any.
@@ -93,14 +94,14 @@ pub struct HistoryPartial {
 impl HistoryPartial {
     /// Builds a page of history from up to `PAGE_SIZE + 1` messages, oldest
     /// first: the extra one only says that there is more.
-    pub fn new(room: &str, mut messages: Vec<Message>) -> Self {
+    pub fn new(room: &RoomName, mut messages: Vec<Message>) -> Self {
         let has_more = messages.len() as i64 > PAGE_SIZE;
         if has_more {
             messages.remove(0);
         }
         let more_before = has_more.then(|| messages.first().map(|m| m.seq)).flatten();
         Self {
-            room: room.to_owned(),
+            room: room.clone(),
             messages: messages.iter().map(MessageView::from).collect(),
             more_before,
         }
@@ -113,7 +114,7 @@ impl HistoryPartial {
 #[template(path = "partials/composer.html")]
 pub struct Composer {
     /// The room posted to.
-    pub room: String,
+    pub room: RoomName,
     /// The text to keep in the box (after an error).
     pub value: String,
     /// Why the last post failed, if it did.
@@ -134,7 +135,7 @@ pub fn retryable(status: axum::http::StatusCode) -> bool {
 #[template(path = "pages/room.html")]
 pub struct RoomPage {
     /// The room.
-    pub room: String,
+    pub room: RoomName,
     /// The viewer's name.
     pub me: String,
     /// The viewer's member id (for the viewer's-own style sheet).
@@ -168,6 +169,20 @@ pub struct JoinPage {
     pub notice: Option<String>,
     /// The rooms this session is in: (room, name).
     pub rooms: Vec<(String, String)>,
+}
+
+impl JoinPage {
+    /// (link, room, name) for each room of "Your rooms". The rooms come
+    /// from the session, which only ever holds parsed room names.
+    fn room_links(&self) -> Vec<(String, &str, &str)> {
+        self.rooms
+            .iter()
+            .filter_map(|(room, name)| {
+                let link = paths::room(&RoomName::parse(room).ok()?);
+                Some((link, room.as_str(), name.as_str()))
+            })
+            .collect()
+    }
 }
 
 /// The style sheet that puts one viewer's own messages on the right.

@@ -1,12 +1,12 @@
 //! Which connections natter answers itself: the first request head, read
 //! the way hyper reads it, and matched against the events route.
 //!
-//! The route has one source of truth, [`EVENTS_ROUTE`]: `src/http/events.rs`
-//! mounts the events handler at it, and the matcher here reads the same
-//! pattern segment by segment, the way axum's router (matchit) does: a
-//! literal segment must be equal, a `{name}` segment takes any segment,
-//! the query string takes no part. Renaming the route renames
-//! both (a unit test checks the matcher against axum's router for the same
+//! The route has one source of truth, [`crate::paths::route::EVENTS`]:
+//! `src/http/events.rs` mounts the events handler at it, and the matcher
+//! here reads the same pattern segment by segment, the way axum's router
+//! (matchit) does: a literal segment must be equal, a `{name}` segment
+//! takes any segment, the query string takes no part. Renaming the route
+//! renames both (a unit test checks the matcher against axum's router for the same
 //! pattern). The decision is made before the router runs, so every other
 //! request stays wholly on hyper (keep-alive, pipelining, HTTP/1.0 rules);
 //! a marker on the response would decide after the router, when a normal
@@ -26,9 +26,8 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method, Uri, Version};
 
-/// The path the events handler is mounted at (an axum route pattern). The
-/// connections that open with a `GET` for it are written by natter itself.
-pub const EVENTS_ROUTE: &str = "/rooms/{room}/events";
+// Named for what it is here: the one route this path answers.
+use crate::paths::route::EVENTS as EVENTS_ROUTE;
 
 /// The largest request head natter accepts, request line included, on
 /// either path: 16 KiB, a common proxy default, far above what a browser
@@ -82,7 +81,7 @@ fn path_of(target: &[u8]) -> &[u8] {
     target.split(|&b| b == b'?').next().unwrap_or(target)
 }
 
-/// Whether `path` is routed to [`EVENTS_ROUTE`], segment by segment.
+/// Whether `path` is routed to the events route, segment by segment.
 pub(crate) fn is_events_path(path: &[u8]) -> bool {
     let mut pattern = EVENTS_ROUTE.split('/');
     let mut segments = path.split(|&b| b == b'/');

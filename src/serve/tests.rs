@@ -14,7 +14,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{serve, EVENTS_ROUTE};
+use super::serve;
+use crate::paths::route::EVENTS as EVENTS_ROUTE;
 
 const REQUEST: &[u8] = b"GET /rooms/lobby/events HTTP/1.1\r\nHost: x\r\n\r\n";
 

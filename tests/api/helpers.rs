@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use natter::chat::RoomName;
 use natter::config::Config;
+use natter::paths;
 use natter::startup::App;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Response, StatusCode};
@@ -393,13 +395,13 @@ impl User {
     }
 
     pub async fn try_join(&self, username: &str, room: &str) -> Response {
-        self.post_form("/join-room", &[("username", username), ("room", room)])
+        self.post_form(paths::join(), &[("username", username), ("room", room)])
             .await
     }
 
     /// Posts a message as a plain client; returns the response.
     pub async fn say(&self, room: &str, body: &str) -> Response {
-        self.post_form(&format!("/rooms/{room}/messages"), &[("body", body)])
+        self.post_form(&paths::messages(&room_name(room)), &[("body", body)])
             .await
     }
 
@@ -407,7 +409,7 @@ impl User {
     pub async fn say_json(&self, room: &str, body: &str) -> i64 {
         let response = self
             .client
-            .post(self.url(&format!("/rooms/{room}/messages")))
+            .post(self.url(&paths::messages(&room_name(room))))
             .header("accept", "application/json")
             .form(&[("body", body)])
             .send()
@@ -421,7 +423,7 @@ impl User {
     /// Opens the room's event stream; asserts it is one.
     pub async fn events(&self, room: &str, headers: HeaderMap) -> Sse {
         let response = self
-            .open_events(&format!("/rooms/{room}/events"), headers)
+            .open_events(&paths::events(&room_name(room)), headers)
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let content_type = response.headers()["content-type"]
@@ -600,4 +602,9 @@ pub fn message_seqs(html: &str) -> Vec<i64> {
             rest[..rest.find('"')?].parse().ok()
         })
         .collect()
+}
+
+/// A room the tests name, as the paths take it.
+fn room_name(room: &str) -> RoomName {
+    RoomName::parse(room).expect("a room name")
 }

@@ -10,7 +10,8 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use natter::serve::EVENTS_ROUTE;
+use natter::chat::RoomName;
+use natter::paths;
 
 use crate::helpers::{session_cookie, spawn_app, spawn_app_with, Backend, TestApp};
 
@@ -38,7 +39,7 @@ async fn cookie(app: &TestApp, name: &str, room: &str) -> String {
 /// The events request for `room`, at the route the router mounts the
 /// handler at: if the route is renamed, these requests follow it.
 fn events_request(room: &str, cookie: &str) -> String {
-    let path = EVENTS_ROUTE.replace("{room}", room);
+    let path = paths::events(&RoomName::parse(room).expect("a room name"));
     format!("GET {path} HTTP/1.1\r\nHost: natter\r\nCookie: {cookie}\r\n\r\n")
 }
 

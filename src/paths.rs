@@ -1,0 +1,145 @@
+//! Every path natter serves, written once: the route patterns the router
+//! mounts handlers at ([`route`]), and one function per concrete URL that
+//! handlers redirect to, templates link to and tests request.
+//!
+//! It lives at the crate root, not under `http`, because the lean stream
+//! path (`serve::head`) matches [`route::EVENTS`] before the router runs,
+//! and `serve` does not import the web layer. It depends on nothing but the
+//! domain's [`RoomName`], so any layer may use it.
+//!
+//! A room segment is always a [`RoomName`]: `a-z 0-9 - _` only, so it needs
+//! no escaping in a path. Query values that people type (a name, a room as
+//! typed) are percent-encoded. A unit test routes each built URL through an
+//! axum router of these patterns, so a renamed route cannot leave its
+//! builder behind.
+
+use crate::chat::RoomName;
+
+/// The route patterns, as axum's router reads them (`{name}` takes one
+/// segment). Every `router()` mounts its handlers at these.
+pub mod route {
+    /// The front door: redirects to the join form.
+    pub const HOME: &str = "/";
+    /// The join form, and joining (`POST`).
+    pub const JOIN: &str = "/join-room";
+    /// A room's page.
+    pub const ROOM: &str = "/rooms/{room}";
+    /// Posting a message (`POST`), and older history (`GET`).
+    pub const MESSAGES: &str = "/rooms/{room}/messages";
+    /// A room's live stream. Connections that open with a `GET` for it are
+    /// written by natter itself (see `serve::head`).
+    pub const EVENTS: &str = "/rooms/{room}/events";
+    /// Leaving a room (`POST`).
+    pub const EXIT: &str = "/rooms/{room}/exit";
+    /// A viewer's own style sheet, `{id}.css`.
+    pub const MINE: &str = "/mine/{file}";
+    /// The embedded static files.
+    pub const ASSET: &str = "/assets/{file}";
+    /// What browsers ask for whatever the page says.
+    pub const FAVICON: &str = "/favicon.ico";
+    /// The health probe.
+    pub const HEALTH: &str = "/healthz";
+}
+
+/// Why someone is sent back to the join form (its `?why=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// They exited the room.
+    Left,
+    /// Their membership ended without them exiting.
+    Lost,
+}
+
+impl Why {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Lost => "lost",
+        }
+    }
+}
+
+/// `/join-room`: the join form.
+pub fn join() -> &'static str {
+    route::JOIN
+}
+
+/// `/join-room?room=…[&name=…][&why=…]`: the join form with the room (and
+/// the name) filled in, and why the person is back there.
+pub fn join_with(room: &RoomName, name: Option<&str>, why: Option<Why>) -> String {
+    let mut pairs = vec![("room", room.as_str())];
+    pairs.extend(name.map(|name| ("name", name)));
+    pairs.extend(why.map(|why| ("why", why.as_str())));
+    format!("{}?{}", route::JOIN, query(&pairs))
+}
+
+/// `/rooms/{room}`: the room's newest messages.
+pub fn room(room: &RoomName) -> String {
+    format!("/rooms/{room}")
+}
+
+/// `/rooms/{room}?from={typed}`: the room's page right after a join, when
+/// the room was typed differently ("Team-Chat"), so the page can say so.
+pub fn room_from(room: &RoomName, typed: &str) -> String {
+    format!("/rooms/{room}?{}", query(&[("from", typed)]))
+}
+
+/// `/rooms/{room}?before={seq}`: the page of messages before `seq` (read
+/// without JavaScript).
+pub fn room_before(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}?before={seq}")
+}
+
+/// `/rooms/{room}/messages`: where the composer posts.
+pub fn messages(room: &RoomName) -> String {
+    format!("/rooms/{room}/messages")
+}
+
+/// `/rooms/{room}/messages?before={seq}`: the history fragment before `seq`.
+pub fn history_before(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/messages?before={seq}")
+}
+
+/// `/rooms/{room}/events`: the room's live stream from now.
+pub fn events(room: &RoomName) -> String {
+    format!("/rooms/{room}/events")
+}
+
+/// `/rooms/{room}/events?after={seq}`: the live stream, replaying what
+/// came after the newest message a page shows.
+pub fn events_after(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/events?after={seq}")
+}
+
+/// `/rooms/{room}/exit`: leaving the room.
+pub fn exit(room: &RoomName) -> String {
+    format!("/rooms/{room}/exit")
+}
+
+/// `/mine/{id}.css`: the style sheet for member `id`'s own messages.
+pub fn mine_css(id: i64) -> String {
+    format!("/mine/{id}.css")
+}
+
+/// `/assets/{file}[?v={version}]`: a static file, versioned by its content
+/// when the version is known.
+pub fn asset(file: &str, version: Option<&str>) -> String {
+    match version {
+        Some(version) => format!("/assets/{file}?v={version}"),
+        None => format!("/assets/{file}"),
+    }
+}
+
+/// `/healthz`: the health probe.
+pub fn health() -> &'static str {
+    route::HEALTH
+}
+
+/// A percent-encoded query string. Serializing pairs of strings cannot
+/// fail (only maps and nested values can), so there is no error to carry.
+fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

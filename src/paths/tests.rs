@@ -1,0 +1,96 @@
+//! Each builder against its route, through axum's own router: a renamed
+//! route fails here until its builder follows.
+
+use axum::body::{to_bytes, Body};
+use axum::http::{Request, StatusCode};
+use axum::routing::any;
+use axum::Router;
+use tower::ServiceExt;
+
+use super::*;
+
+/// A router that answers each route with its own pattern.
+fn router() -> Router {
+    [
+        route::HOME,
+        route::JOIN,
+        route::ROOM,
+        route::MESSAGES,
+        route::EVENTS,
+        route::EXIT,
+        route::MINE,
+        route::ASSET,
+        route::FAVICON,
+        route::HEALTH,
+    ]
+    .into_iter()
+    .fold(Router::new(), |router, pattern| {
+        router.route(pattern, any(move || async move { pattern }))
+    })
+}
+
+/// The pattern `url` is routed to, or `None` when nothing matches.
+async fn routed(url: &str) -> Option<String> {
+    let request = Request::get(url).body(Body::empty()).ok()?;
+    let response = router().oneshot(request).await.ok()?;
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    let body = to_bytes(response.into_body(), 1024).await.ok()?;
+    String::from_utf8(body.to_vec()).ok()
+}
+
+fn lobby() -> RoomName {
+    RoomName::parse("lobby").unwrap_or_else(|rule| panic!("{rule}"))
+}
+
+#[tokio::test]
+async fn every_builder_routes_to_its_pattern() {
+    let room = lobby();
+    let cases = [
+        (join().to_owned(), route::JOIN),
+        (join_with(&room, Some("Zoë"), Some(Why::Lost)), route::JOIN),
+        (super::room(&room), route::ROOM),
+        (room_from(&room, "Lobby"), route::ROOM),
+        (room_before(&room, 7), route::ROOM),
+        (messages(&room), route::MESSAGES),
+        (history_before(&room, 7), route::MESSAGES),
+        (events(&room), route::EVENTS),
+        (events_after(&room, 7), route::EVENTS),
+        (exit(&room), route::EXIT),
+        (mine_css(12), route::MINE),
+        (asset("natter.css", Some("abc")), route::ASSET),
+        (asset("icon.svg", None), route::ASSET),
+        (health().to_owned(), route::HEALTH),
+    ];
+    for (url, pattern) in cases {
+        assert_eq!(routed(&url).await.as_deref(), Some(pattern), "{url}");
+    }
+}
+
+#[test]
+fn urls_are_spelled_as_the_pages_and_tests_expect() {
+    let room = lobby();
+    assert_eq!(super::room(&room), "/rooms/lobby");
+    assert_eq!(room_from(&room, "Lobby"), "/rooms/lobby?from=Lobby");
+    assert_eq!(room_before(&room, 71), "/rooms/lobby?before=71");
+    assert_eq!(history_before(&room, 2), "/rooms/lobby/messages?before=2");
+    assert_eq!(events_after(&room, 0), "/rooms/lobby/events?after=0");
+    assert_eq!(exit(&room), "/rooms/lobby/exit");
+    assert_eq!(mine_css(3), "/mine/3.css");
+    assert_eq!(join_with(&room, None, None), "/join-room?room=lobby");
+    assert_eq!(
+        join_with(&room, None, Some(Why::Left)),
+        "/join-room?room=lobby&why=left"
+    );
+}
+
+#[test]
+fn query_values_are_percent_encoded() {
+    let room = lobby();
+    assert_eq!(
+        join_with(&room, Some("Zoë <b>&"), Some(Why::Lost)),
+        "/join-room?room=lobby&name=Zo%C3%AB+%3Cb%3E%26&why=lost"
+    );
+    assert_eq!(room_from(&room, "a&b=c"), "/rooms/lobby?from=a%26b%3Dc");
+}
