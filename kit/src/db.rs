@@ -10,7 +10,9 @@ pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// A temp SQLite file.
     Sqlite,
+    /// A new database on the local PostgreSQL.
     Postgres,
 }
 

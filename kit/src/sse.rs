@@ -15,8 +15,11 @@ use crate::chunked::{find, Chunked};
 /// One SSE event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
+    /// The `id:` line: a message's seq; none on an ephemeral signal.
     pub id: Option<String>,
+    /// The `event:` line: the name of a signal; none on a message.
     pub event: Option<String>,
+    /// The `data:` lines, joined with newlines.
     pub data: String,
 }
 
