@@ -1,12 +1,10 @@
 //! The smoke run CI can afford: natter in this process on a temporary
-//! SQLite file, 50 subscribers, 20 messages, and every delivery accounted
-//! for; then a second of posts and of pages so those modes stay working.
-
-use std::net::SocketAddr;
+//! SQLite file (the test kit's launcher, with the test defaults), 50
+//! subscribers, 20 messages, and every delivery accounted for; then a
+//! second of posts and of pages so those modes stay working.
 
 use anyhow::{ensure, Result};
-use natter::config::Config;
-use natter::startup::App;
+use natter_kit::{spawn_app, Backend};
 
 use super::fanout;
 use super::load;
@@ -14,26 +12,12 @@ use super::target::{Kind, Target};
 
 /// Runs the smoke workload; an error if anything was lost or duplicated.
 pub async fn run() -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("natter-bench-smoke-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let result = against_fresh_server(&dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
-}
-
-async fn against_fresh_server(dir: &std::path::Path) -> Result<()> {
-    let mut config = Config::for_tests(format!("sqlite:{}", dir.join("natter.db").display()));
-    config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
-    let app = App::build(config).await?;
+    let mut app = spawn_app(Backend::Sqlite).await;
     let target = Target {
         kind: Kind::Natter,
-        addr: app.addr(),
+        addr: app.socket,
         room: "smoke".to_owned(),
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run(async {
-        let _ = stopped.await;
-    }));
     let args = fanout::Args {
         subscribers: 50,
         messages: 20,
@@ -79,8 +63,7 @@ async fn against_fresh_server(dir: &std::path::Path) -> Result<()> {
         page.record["metrics"]["pages"].as_u64() > Some(0),
         "no page was served"
     );
-    let _ = stop.send(());
-    server.await??;
+    app.stop().await;
     println!("smoke: ok");
     Ok(())
 }

@@ -1,6 +1,11 @@
 //! Subscribers: one raw HTTP/1.1 event stream each, scanned for the marker
 //! the poster put in every message (`NB@{seq}@{sent µs}@`), so the same
 //! reader works for natter's HTML fragments and nchan's plain data lines.
+//!
+//! This is the bench's hot path, so it is not the test kit's `Sse`: that
+//! one parses every event into owned strings, where this one only scans
+//! each event's bytes for the marker and keeps a latency per seq, with
+//! no allocation per event. It shares the kit's chunked decoder.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,7 +15,9 @@ use anyhow::{bail, Result};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
-use super::http::{find, Chunked, Conn};
+use natter_kit::chunked::{find, Chunked};
+
+use super::http::Conn;
 use super::target::{Cookie, Target};
 
 /// A latency slot with nothing received yet.

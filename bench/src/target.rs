@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use natter_kit::cookie::session_pair;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -50,12 +51,12 @@ impl Target {
         if head.status != 303 {
             bail!("join {name}: status {}", head.status);
         }
-        let cookie = head
+        let set_cookies = head
             .headers
             .iter()
             .filter(|(name, _)| name == "set-cookie")
-            .find_map(|(_, value)| value.split(';').next().filter(|c| c.starts_with("natter=")))
-            .context("join: no natter session cookie")?;
+            .map(|(_, value)| value.as_str());
+        let cookie = session_pair(set_cookies).context("join: no natter session cookie")?;
         Ok(Some(cookie.into()))
     }
 

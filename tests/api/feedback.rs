@@ -4,9 +4,10 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{message_seqs, spawn_app, spawn_app_with, Backend};
+use crate::helpers::message_seqs;
+use natter_kit::{spawn_app, spawn_app_with, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     the_rate_limit_says_1_second_as_json_or_in_the_composer,
     the_join_page_says_why_you_are_back_and_fills_in_the_form,
     a_blank_plain_post_gets_the_room_page_with_the_error_in_place,

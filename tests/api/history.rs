@@ -2,9 +2,10 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{message_seqs, spawn_app, Backend};
+use crate::helpers::message_seqs;
+use natter_kit::{spawn_app, Backend};
 
-crate::on_both_backends!(history_pages_back_to_the_first_message_in_order);
+natter_kit::on_both_backends!(history_pages_back_to_the_first_message_in_order);
 
 /// 120 messages: the page shows 71–120, then 21–70, then 1–20 and the start.
 async fn history_pages_back_to_the_first_message_in_order(backend: Backend) {

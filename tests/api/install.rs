@@ -3,9 +3,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, Backend};
+use natter_kit::{spawn_app, Backend};
 
-crate::on_both_backends!(pages_name_an_icon_and_a_manifest_that_are_served,);
+natter_kit::on_both_backends!(pages_name_an_icon_and_a_manifest_that_are_served,);
 
 /// The `href` of the first `<link rel="{rel}">` in a page.
 fn link(page: &str, rel: &str) -> String {

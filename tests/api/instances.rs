@@ -7,12 +7,13 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use tokio::io::AsyncWriteExt;
 
-use crate::helpers::{header, session_cookie, spawn_app, Backend, TestApp};
+use crate::helpers::header;
+use natter_kit::{session_cookie, spawn_app, Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 mod cases {
-    crate::postgres_only!(
+    natter_kit::postgres_only!(
         an_exit_on_one_instance_ends_the_stream_on_the_other,
         a_rotation_on_one_instance_ends_the_old_cookies_stream_on_the_other,
         streams_opening_on_one_instance_hold_back_nothing_posted_on_the_other,
@@ -60,7 +61,7 @@ async fn a_rotation_on_one_instance_ends_the_old_cookies_stream_on_the_other(bac
     );
     let response = b.user().open_events("/rooms/lobby/events", old).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let mut copy = crate::helpers::Sse::new(response);
+    let mut copy = natter_kit::Sse::new(response);
     alice.join("alice", "other").await;
     let rest = copy
         .until_end(Duration::from_millis(1500))

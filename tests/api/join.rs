@@ -2,9 +2,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, Backend};
+use natter_kit::{spawn_app, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     root_redirects_to_the_join_form,
     joining_creates_the_room_and_enters_it,
     a_held_name_is_refused_in_any_letter_case,

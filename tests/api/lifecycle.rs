@@ -2,20 +2,20 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, Backend};
+use natter_kit::{spawn_app, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     identity_and_history_survive_a_restart,
     health_headers_and_assets,
 );
 
 /// Same cookie, new process, same database: still in, same name.
 async fn identity_and_history_survive_a_restart(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let mut app = spawn_app(backend).await;
     let alice = app.user();
     alice.join("alice", "lobby").await;
     alice.say_json("lobby", "before").await;
-    let app = app.restart().await;
+    app.restart().await;
     let alice = alice.on(&app);
     let (status, page) = alice.text("/rooms/lobby").await;
     assert_eq!(status, StatusCode::OK);

@@ -7,14 +7,15 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
-use crate::helpers::{header, session_cookie, spawn_app, spawn_app_with, Backend, Sse};
+use crate::helpers::header;
+use natter_kit::{session_cookie, spawn_app, spawn_app_with, Backend, Sse};
 
 /// An ended stream must end this fast (the promise is one second).
 const ENDS_WITHIN: Duration = Duration::from_millis(1500);
 
 const WAIT: Duration = Duration::from_secs(10);
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     exit_ends_every_stream_of_the_member_and_nothing_after_reaches_them,
     a_rotated_session_id_ends_the_old_cookies_streams,
     a_name_outlives_a_quiet_tab_and_ends_with_its_session,
@@ -124,13 +125,13 @@ async fn a_name_outlives_a_quiet_tab_and_ends_with_its_session(backend: Backend)
 /// A session whose member is gone without an exit is told so on the join
 /// page, with the room and its name filled in.
 async fn a_lost_membership_is_sent_to_join_with_its_name(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let mut app = spawn_app(backend).await;
     let alice = app.user();
     alice.join("Ana María", "lobby").await;
     app.run_sql("DELETE FROM members").await;
     // A running SQLite instance caches members: the next process reads
     // the database (PostgreSQL instances read it every time).
-    let app = app.restart().await;
+    app.restart().await;
     let response = alice.on(&app).get("/rooms/lobby").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = "/join-room?room=lobby&name=Ana+Mar%C3%ADa&why=lost";

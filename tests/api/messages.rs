@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{header, spawn_app, Backend};
+use crate::helpers::header;
+use natter_kit::{spawn_app, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     a_plain_post_is_stored_and_redirects_to_the_room,
     json_clients_get_the_stored_message,
     htmx_gets_a_fresh_composer_or_the_error_in_it,

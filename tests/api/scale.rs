@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{header, spawn_app, spawn_pair, Backend, TestApp};
+use crate::helpers::header;
+use natter_kit::{spawn_app, spawn_pair, Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(15);
 
 mod cases {
-    crate::postgres_only!(
+    natter_kit::postgres_only!(
         two_instances_share_sessions_and_one_conversation,
         a_killed_listener_resyncs_and_misses_nothing,
         terminated_connections_fail_cleanly_and_recover,
@@ -64,7 +65,7 @@ async fn two_instances_share_sessions_and_one_conversation(backend: Backend) {
 
 /// Posts to lobby as JSON: the stored body on 201, `None` on a 503 (which
 /// must carry a sentence); anything else fails the test.
-async fn post_or_503(user: &crate::helpers::User, body: &str) -> Option<String> {
+async fn post_or_503(user: &natter_kit::User, body: &str) -> Option<String> {
     let response = user
         .client
         .post(user.url("/rooms/lobby/messages"))

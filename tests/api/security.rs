@@ -7,9 +7,10 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{header, session_cookie, spawn_app, spawn_app_with, Backend};
+use crate::helpers::header;
+use natter_kit::{session_cookie, spawn_app, spawn_app_with, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     cross_site_joins_are_refused,
     a_planted_session_id_is_worth_nothing_after_joining,
     tampered_cookies_are_strangers_and_https_cookies_are_secure,

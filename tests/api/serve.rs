@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use natter_kit::{spawn_app_with, Backend, TestApp};
 
 /// The header timeout these tests run with.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(1);

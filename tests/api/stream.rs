@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use crate::helpers::{header, spawn_app, Backend};
+use crate::helpers::header;
+use natter_kit::{spawn_app, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     a_post_reaches_every_member_stream_as_a_fragment,
     last_event_id_replays_what_was_missed_without_duplicates,
     the_header_wins_over_the_after_parameter,
@@ -70,7 +71,7 @@ async fn last_event_id_replays_what_was_missed_without_duplicates(backend: Backe
     let response = alice
         .open_events("/rooms/lobby/events?after=4", HeaderMap::new())
         .await;
-    let mut stream = crate::helpers::Sse::new(response);
+    let mut stream = natter_kit::Sse::new(response);
     let seqs: Vec<i64> = stream.take_seqs(2, WAIT).await;
     assert_eq!(seqs, vec![5, 6]);
 
@@ -91,7 +92,7 @@ async fn the_header_wins_over_the_after_parameter(backend: Backend) {
     let response = alice
         .open_events("/rooms/lobby/events?after=1", header("last-event-id", "3"))
         .await;
-    let mut stream = crate::helpers::Sse::new(response);
+    let mut stream = natter_kit::Sse::new(response);
     assert_eq!(stream.next_within(WAIT).await.map(|e| e.seq()), Some(4));
     let response = alice
         .open_events("/rooms/lobby/events?after=zero", HeaderMap::new())

@@ -13,9 +13,9 @@ use tokio::net::TcpStream;
 use natter::chat::RoomName;
 use natter::paths;
 
-use crate::helpers::{session_cookie, spawn_app, spawn_app_with, Backend, TestApp};
+use natter_kit::{session_cookie, spawn_app, spawn_app_with, Backend, TestApp};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     a_fresh_and_a_reused_connection_stream_alike,
     a_closed_stream_frees_its_place_at_once,
     a_stranger_gets_a_sentence_and_the_connection_ends,

@@ -27,7 +27,7 @@ async fn reconnecting(browser: &Browser) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_shows_while_down_and_the_page_catches_up_quickly() {
     let Some(rig) = rig().await else { return };
-    let mut gate = Gate::open_to(rig.server.addr).await;
+    let mut gate = Gate::open_to(rig.server.socket).await;
     let alice = rig.browser().await;
     let bob = rig.browser_at(&gate.base(), Options::default()).await;
     alice.join("alice", "net").await;
@@ -61,7 +61,7 @@ async fn reconnecting_shows_while_down_and_the_page_catches_up_quickly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coming_back_online_or_to_the_tab_reconnects_at_once() {
     let Some(rig) = rig().await else { return };
-    let mut gate = Gate::open_to(rig.server.addr).await;
+    let mut gate = Gate::open_to(rig.server.socket).await;
     let alice = rig.browser().await;
     let bob = rig.browser_at(&gate.base(), Options::default()).await;
     alice.join("alice", "wake").await;
@@ -144,7 +144,7 @@ async fn a_background_tab_stays_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_send_says_so_keeps_the_text_and_can_be_retried() {
     let Some(rig) = rig().await else { return };
-    let mut gate = Gate::open_to(rig.server.addr).await;
+    let mut gate = Gate::open_to(rig.server.socket).await;
     let alice = rig.browser().await;
     let bob = rig.browser_at(&gate.base(), Options::default()).await;
     alice.join("alice", "send").await;
@@ -204,7 +204,7 @@ async fn a_refused_first_connection_is_retried() {
         .await
         .expect("session cookie");
     let http = reqwest::Client::new();
-    let url = format!("{}/rooms/full/events", rig.server.base());
+    let url = format!("{}/rooms/full/events", rig.server.addr);
     // The browser's own stream may take a moment to be let go.
     let mut held = Vec::new();
     let deadline = tokio::time::Instant::now() + PATIENCE;

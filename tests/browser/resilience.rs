@@ -13,7 +13,7 @@ use super::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_missed_across_a_restart_arrive_once_without_reload() {
     let Some(mut rig) = rig().await else { return };
-    let mut gate = Gate::open_to(rig.server.addr).await;
+    let mut gate = Gate::open_to(rig.server.socket).await;
     let alice = rig.browser().await;
     let bob = rig.browser_at(&gate.base(), Options::default()).await;
     alice.join("alice", "ops").await;

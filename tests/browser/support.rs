@@ -1,28 +1,25 @@
-//! The browser-test rig: natter on a random port with a fresh SQLite file,
-//! chromedriver on a free loopback port, and independent Chromium sessions
-//! (each its own profile, so its own cookies): `person.rs`; a gate to cut
-//! one person's network: `gate.rs`.
+//! The browser-test rig: natter on a random port with a fresh SQLite file
+//! (the kit's launcher), chromedriver on a free loopback port, and
+//! independent Chromium sessions (each its own profile, so its own
+//! cookies): `support/person.rs`; a gate to cut one person's network:
+//! `support/gate.rs`.
 
 use std::future::Future;
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use natter::config::Config;
-use natter::startup::App;
+use natter_kit::{spawn_app, Backend, TestApp};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::sync::{oneshot, Semaphore, SemaphorePermit};
-use tokio::task::JoinHandle;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub use fantoccini::key::Key;
 pub use gate::Gate;
 pub use person::{Browser, Options};
 
-#[path = "gate.rs"]
 mod gate;
-#[path = "person.rs"]
 mod person;
 
 /// Chromium is heavy: at most this many tests drive browsers at once.
@@ -38,7 +35,9 @@ pub const DESKTOP: (u32, u32) = (1280, 800);
 /// Everything one test needs. Dropping it stops the server and kills
 /// chromedriver (and the browsers it started).
 pub struct Rig {
-    pub server: Server,
+    /// natter, in-process, on its own temp SQLite database; it restarts
+    /// on the same port and database.
+    pub server: TestApp,
     driver: Driver,
     _slot: SemaphorePermit<'static>,
 }
@@ -57,7 +56,7 @@ pub async fn rig() -> Option<Rig> {
     };
     let slot = SLOTS.acquire().await.expect("semaphore open");
     let driver = Driver::start(&chromedriver, chromium).await;
-    let server = Server::start().await;
+    let server = spawn_app(Backend::Sqlite).await;
     Some(Rig {
         server,
         driver,
@@ -128,74 +127,6 @@ impl Drop for Driver {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }
         let _ = self.child.wait();
-    }
-}
-
-/// natter, in-process, on its own temp SQLite database. It can be restarted
-/// on the same port and database.
-pub struct Server {
-    pub addr: SocketAddr,
-    _dir: tempfile::TempDir,
-    config: Config,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite:{}", dir.path().join("natter.db").display());
-        let mut server = Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            _dir: dir,
-            config: Config::for_tests(url),
-            stop: None,
-            task: None,
-        };
-        server.run().await;
-        server
-    }
-
-    async fn run(&mut self) {
-        let app = App::build(self.config.clone())
-            .await
-            .expect("natter starts");
-        self.addr = app.addr();
-        self.config.bind = self.addr;
-        let (stop, stopped) = oneshot::channel::<()>();
-        self.stop = Some(stop);
-        self.task = Some(tokio::spawn(app.run(async move {
-            let _ = stopped.await;
-        })));
-    }
-
-    /// The base URL, e.g. `http://127.0.0.1:41234`.
-    pub fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops gracefully (event streams end) and starts again on the same
-    /// port and database.
-    pub async fn restart(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(10), task)
-                .await
-                .expect("server stops within 10 s")
-                .expect("server task")
-                .expect("server ran cleanly");
-        }
-        self.run().await;
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -8,8 +8,9 @@ use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::client::{http, join, unlimited};
-use crate::helpers::{spawn_app_with, Backend};
+use crate::client::{http, join};
+use natter_kit::presets::unlimited;
+use natter_kit::{spawn_app_with, Backend};
 
 /// Any Unicode, control characters and huge inputs; and inputs built from
 /// the characters each parser cares about, so acceptance is common too.

@@ -1,7 +1,7 @@
 //! A lean client for load: a session cookie from a join, JSON posts over
-//! one pooled HTTP client, and raw SSE readers straight over `TcpStream`
-//! (hundreds of them cost little: no HTTP client per stream, a small
-//! chunked-body decoder and an `id:` scanner).
+//! one pooled HTTP client, and the kit's SSE reader straight over
+//! `TcpStream` (hundreds of them cost little: no HTTP client per stream),
+//! counting messages only (events with an id).
 
 use std::time::Duration;
 
@@ -9,27 +9,8 @@ use reqwest::{Client, StatusCode};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
-pub use crate::sse::{Event, RawSse};
-
-/// Limits high enough that flood control never gets in a load test's way.
-pub fn unlimited(config: &mut natter::config::Config) {
-    config.post_burst = 1_000_000;
-    config.post_rate = 1_000_000.0;
-    config.join_burst = 1_000_000;
-    config.join_rate = 1_000_000.0;
-    config.max_streams_per_member = 10_000;
-    config.max_streams = 100_000;
-}
-
-/// The same limits as environment variables, for the real binary.
-pub const UNLIMITED_ENV: [(&str, &str); 6] = [
-    ("NATTER_POST_BURST", "1000000"),
-    ("NATTER_POST_RATE", "1000000"),
-    ("NATTER_JOIN_BURST", "1000000"),
-    ("NATTER_JOIN_RATE", "1000000"),
-    ("NATTER_MAX_STREAMS_PER_MEMBER", "10000"),
-    ("NATTER_MAX_STREAMS", "100000"),
-];
+use natter_kit::cookie::session_pair;
+use natter_kit::{Event, Sse};
 
 /// One HTTP client for many members: no cookie store, no redirects.
 pub fn http() -> Client {
@@ -60,13 +41,8 @@ pub async fn join(http: &Client, base: &str, name: &str, room: &str) -> Member {
         .await
         .expect("join request");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "join {name}");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("natter="))
-        .and_then(|v| v.split(';').next())
+    let set_cookies = response.headers().get_all("set-cookie");
+    let cookie = session_pair(set_cookies.iter().filter_map(|v| v.to_str().ok()))
         .expect("session cookie")
         .to_owned();
     Member {
@@ -139,10 +115,10 @@ impl Member {
     /// reconnects it took, and the stream (to check nothing more comes).
     pub async fn follow(
         &self,
-        mut stream: RawSse,
+        mut stream: Sse,
         count: usize,
         wait: Duration,
-    ) -> (Vec<Event>, usize, RawSse) {
+    ) -> (Vec<Event>, usize, Sse) {
         let mut events: Vec<Event> = Vec::with_capacity(count);
         let mut reconnects = 0;
         while events.len() < count {
@@ -150,7 +126,9 @@ impl Member {
                 Some(event) => events.push(event),
                 None if stream.ended() && reconnects < 100 => {
                     reconnects += 1;
-                    stream = self.events(events.last().map(|e| e.seq).or(Some(0))).await;
+                    stream = self
+                        .events(events.last().map(|e| e.seq()).or(Some(0)))
+                        .await;
                 }
                 None => panic!("only {} of {count} events arrived", events.len()),
             }
@@ -177,9 +155,11 @@ impl Member {
     }
 
     /// Opens the room's stream; panics unless it is a 200.
-    pub async fn events(&self, last_event_id: Option<i64>) -> RawSse {
+    pub async fn events(&self, last_event_id: Option<i64>) -> Sse {
         let stream = TcpStream::connect(self.host()).await.expect("connect");
-        RawSse::open(stream, &self.events_request(last_event_id)).await
+        Sse::open(stream, &self.events_request(last_event_id))
+            .await
+            .numbered_only()
     }
 
     /// Sends the stream request over a socket with a tiny receive buffer

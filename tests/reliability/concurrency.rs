@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::client::{assert_exactly_once, http, join, unlimited};
-use crate::helpers::{spawn_app_with, Backend};
+use crate::client::{assert_exactly_once, http, join};
+use natter_kit::presets::unlimited;
+use natter_kit::{spawn_app_with, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     fifty_posters_and_two_hundred_subscribers_see_all_messages_once_in_order,
     twenty_busy_rooms_at_once_leak_nothing_into_each_other,
 );
@@ -40,10 +41,10 @@ async fn fifty_posters_and_two_hundred_subscribers_see_all_messages_once_in_orde
             let _ = started.wait_for(|go| *go).await;
             let (events, reconnects, mut stream) =
                 member.follow(stream, TOTAL as usize, WAIT).await;
-            let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+            let seqs: Vec<i64> = events.iter().map(|e| e.seq()).collect();
             // Anything more would be a duplicate.
             let extra = stream.next_within(Duration::from_millis(500)).await;
-            (seqs, extra.map(|e| e.seq), reconnects)
+            (seqs, extra.map(|e| e.seq()), reconnects)
         }));
     }
     let mut posters = Vec::new();
@@ -95,7 +96,7 @@ async fn twenty_busy_rooms_at_once_leak_nothing_into_each_other(backend: Backend
                 let _ = started.wait_for(|go| *go).await;
                 let (events, _, mut stream) = member.follow(stream, TOTAL as usize, WAIT).await;
                 let extra = stream.next_within(Duration::from_millis(500)).await;
-                (room, events, extra.map(|e| e.seq))
+                (room, events, extra.map(|e| e.seq()))
             }));
         }
     }
@@ -118,7 +119,7 @@ async fn twenty_busy_rooms_at_once_leak_nothing_into_each_other(backend: Backend
     }
     for reader in readers {
         let (room, events, extra) = reader.await.expect("reader");
-        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq()).collect();
         assert_exactly_once(&seqs, TOTAL, &format!("a reader of room{room}"));
         assert_eq!(extra, None, "a reader of room{room} got more");
         let expected: BTreeSet<String> = (0..POSTERS)

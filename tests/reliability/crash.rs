@@ -4,8 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::{assert_exactly_once, http, join, Member, Posted, RawSse, Rng};
+use crate::client::{assert_exactly_once, http, join, Member, Posted, Rng};
 use crate::process::{sqlite_count, sqlite_messages, Server};
+use natter_kit::Sse;
 
 const POSTERS: usize = 8;
 
@@ -117,7 +118,7 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
         .take(stored as usize, Duration::from_secs(30))
         .await
         .iter()
-        .map(|e| e.seq)
+        .map(|e| e.seq())
         .collect();
     assert_exactly_once(&seqs, stored, "replay after the crashes");
 }
@@ -150,7 +151,7 @@ async fn sigterm_with_streams_and_posts_in_flight_stops_cleanly() {
         let received = received.clone();
         stream_tasks.push(tokio::spawn(async move {
             while let Some(event) = stream.next_within(Duration::from_secs(30)).await {
-                received.lock().expect("lock")[i].push(event.seq);
+                received.lock().expect("lock")[i].push(event.seq());
             }
             (stream.ended(), Instant::now())
         }));
@@ -214,12 +215,12 @@ async fn sigterm_with_streams_and_posts_in_flight_stops_cleanly() {
     for (i, (member, got)) in readers.iter_mut().zip(received).enumerate() {
         member.base = server.base.clone();
         let last = got.last().copied().unwrap_or(0);
-        let mut stream: RawSse = member.events(Some(last)).await;
+        let mut stream: Sse = member.events(Some(last)).await;
         let rest = stream
             .take((total - last) as usize, Duration::from_secs(30))
             .await;
         let mut all = got;
-        all.extend(rest.iter().map(|e| e.seq));
+        all.extend(rest.iter().map(|e| e.seq()));
         assert_exactly_once(&all, total, &format!("reader{i} across the restart"));
     }
 }

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-use crate::client::{http, join, unlimited, Posted};
-use crate::helpers::{spawn_app_with, Backend};
+use crate::client::{http, join, Posted};
+use natter_kit::presets::unlimited;
+use natter_kit::{spawn_app_with, Backend};
 
 /// Longer than the 2 s busy timeout in `store::Store::connect`.
 const LOCK_HELD: Duration = Duration::from_secs(10);
@@ -28,7 +29,7 @@ async fn a_locked_database_gives_503s_and_recovers_by_itself() {
         before
             .next_within(Duration::from_secs(10))
             .await
-            .map(|e| e.seq),
+            .map(|e| e.seq()),
         Some(1)
     );
 
@@ -75,7 +76,7 @@ async fn a_locked_database_gives_503s_and_recovers_by_itself() {
         during
             .next_within(Duration::from_secs(10))
             .await
-            .map(|e| e.seq),
+            .map(|e| e.seq()),
         Some(1)
     );
     assert!(
@@ -102,7 +103,7 @@ async fn a_locked_database_gives_503s_and_recovers_by_itself() {
     );
     for stream in [&mut before, &mut during] {
         let next = stream.next_within(Duration::from_secs(10)).await;
-        assert_eq!(next.map(|e| e.seq), Some(2), "the open stream carries on");
+        assert_eq!(next.map(|e| e.seq()), Some(2), "the open stream carries on");
         assert!(stream
             .next_within(Duration::from_millis(300))
             .await

@@ -7,7 +7,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::client::UNLIMITED_ENV;
+use natter_kit::presets::unlimited_args;
 
 /// A running `natter` process.
 pub struct Server {
@@ -23,7 +23,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
             .args(["--bind", "127.0.0.1:0", "--database-url"])
             .arg(format!("sqlite:{}", db.display()))
-            .envs(UNLIMITED_ENV)
+            .args(unlimited_args())
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "natter=info,warn")
             .stdin(Stdio::null())

@@ -2,10 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::client::{assert_exactly_once, http, join, unlimited, Rng};
-use crate::helpers::{spawn_app_with, Backend};
+use crate::client::{assert_exactly_once, http, join, Rng};
+use natter_kit::presets::unlimited;
+use natter_kit::{spawn_app_with, Backend};
 
-crate::on_both_backends!(streams_cut_at_random_points_and_resumed_lose_and_repeat_nothing);
+natter_kit::on_both_backends!(streams_cut_at_random_points_and_resumed_lose_and_repeat_nothing);
 
 /// Four posters post 400 messages while five readers keep dropping their
 /// connection after a random number of events (often with a half-read
@@ -36,7 +37,7 @@ async fn streams_cut_at_random_points_and_resumed_lose_and_repeat_nothing(backen
                 cycles += 1;
                 for _ in 0..rng.below(25) {
                     match stream.next_within(Duration::from_secs(10)).await {
-                        Some(event) => seqs.push(event.seq),
+                        Some(event) => seqs.push(event.seq()),
                         None => break,
                     }
                 }

@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-use crate::client::{assert_exactly_once, http, join, unlimited, Member, RawSse};
-use crate::helpers::{spawn_app_with, Backend};
+use crate::client::{assert_exactly_once, http, join, Member};
+use natter_kit::presets::unlimited;
+use natter_kit::Sse;
+use natter_kit::{spawn_app_with, Backend};
 
-crate::on_both_backends!(
+natter_kit::on_both_backends!(
     a_subscriber_that_never_reads_does_not_delay_the_others,
     a_lagging_subscriber_is_caught_up_from_the_database,
 );
@@ -49,7 +51,7 @@ async fn a_subscriber_that_never_reads_does_not_delay_the_others(backend: Backen
         let mut stream = member.events(Some(0)).await;
         readers.push(tokio::spawn(async move {
             let events = stream.take(TOTAL as usize, Duration::from_secs(30)).await;
-            events.iter().map(|e| e.seq).collect::<Vec<_>>()
+            events.iter().map(|e| e.seq()).collect::<Vec<_>>()
         }));
     }
     post_big(&app.addr, "slow", 4, (TOTAL / 4) as usize).await;
@@ -70,12 +72,12 @@ async fn a_lagging_subscriber_is_caught_up_from_the_database(backend: Backend) {
     let slow = join(&http, &app.addr, "slow", "lag").await;
     let socket = slow.stuck_events(Some(0)).await;
     post_big(&app.addr, "lag", 4, (TOTAL / 4) as usize).await;
-    let mut stream = RawSse::resume(socket).await;
+    let mut stream = Sse::resume(socket).await.numbered_only();
     let seqs: Vec<i64> = stream
         .take(TOTAL as usize, Duration::from_secs(30))
         .await
         .iter()
-        .map(|e| e.seq)
+        .map(|e| e.seq())
         .collect();
     assert_exactly_once(&seqs, TOTAL, "the lagging subscriber");
     assert!(stream
@@ -104,7 +106,7 @@ async fn stuck_subscribers_cost_the_server_bounded_memory() {
     let mut stream = reader.events(Some(0)).await;
     let reading = tokio::spawn(async move {
         let events = stream.take(4000, Duration::from_secs(60)).await;
-        events.iter().map(|e| e.seq).collect::<Vec<_>>()
+        events.iter().map(|e| e.seq()).collect::<Vec<_>>()
     });
     let mut posters: Vec<Member> = Vec::new();
     for i in 0..4 {
@@ -136,12 +138,14 @@ async fn stuck_subscribers_cost_the_server_bounded_memory() {
         4000,
         "the reader beside them",
     );
-    let mut late = RawSse::resume(stuck.pop().expect("a stuck socket")).await;
+    let mut late = Sse::resume(stuck.pop().expect("a stuck socket"))
+        .await
+        .numbered_only();
     let seqs: Vec<i64> = late
         .take(4000, Duration::from_secs(30))
         .await
         .iter()
-        .map(|e| e.seq)
+        .map(|e| e.seq())
         .collect();
     assert_exactly_once(&seqs, 4000, "a stuck subscriber that reads again");
 }

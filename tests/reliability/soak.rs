@@ -44,18 +44,18 @@ async fn subscribe(
                 return last;
             }
             match stream.next_within(Duration::from_secs(1)).await {
-                Some(event) if event.seq == last + 1 => {
-                    last = event.seq;
+                Some(event) if event.seq() == last + 1 => {
+                    last = event.seq();
                     tally.delivered.fetch_add(1, Ordering::Relaxed);
                 }
-                Some(event) if event.seq <= last => {
+                Some(event) if event.seq() <= last => {
                     tally.duplicated.fetch_add(1, Ordering::Relaxed);
                 }
                 Some(event) => {
                     tally
                         .lost
-                        .fetch_add((event.seq - last - 1) as u64, Ordering::Relaxed);
-                    last = event.seq;
+                        .fetch_add((event.seq() - last - 1) as u64, Ordering::Relaxed);
+                    last = event.seq();
                 }
                 None if stream.ended() => break,
                 None if stop.load(Ordering::Relaxed) == 2 => return last,

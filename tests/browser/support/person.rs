@@ -45,7 +45,7 @@ impl Rig {
     }
 
     pub async fn browser_with(&self, options: Options) -> Browser {
-        self.browser_at(&self.server.base(), options).await
+        self.browser_at(&self.server.addr, options).await
     }
 
     /// A browser that talks to `base` (a proxy, say) instead of the server.
@@ -115,7 +115,7 @@ impl Rig {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        let base = self.server.base();
+        let base = self.server.addr.clone();
         let response = http
             .post(format!("{base}/join-room"))
             .form(&[("username", name), ("room", room)])
