@@ -14,11 +14,17 @@ use crate::chat::{now_millis, Message};
 
 impl Live {
     /// Renders each message once and hands the frame to its room's
-    /// subscribers here, in the order given. A message that cannot be
+    /// subscribers here, in the order given (a room without subscribers
+    /// here costs no rendering). A message that cannot be
     /// rendered is stored all the same: subscribers read it from the store
     /// when they see the gap at the next one.
     pub fn publish(&self, messages: &[Message]) {
         for message in messages {
+            // Nobody here follows the room: nothing to render. Whoever
+            // subscribes later reads the store, which has it already.
+            if self.hub.handed(&message.room).is_none() {
+                continue;
+            }
             match self.frame(message) {
                 Ok(frame) => {
                     self.hub.publish(&message.room, frame);
