@@ -135,12 +135,7 @@ async fn a_draft_survives_a_refresh_and_goes_once_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_javascript_the_box_posts_lines_and_shows_errors_in_place() {
     let Some(rig) = rig().await else { return };
-    let plain = rig
-        .browser_with(Options {
-            javascript: false,
-            ..Options::default()
-        })
-        .await;
+    let plain = rig.browser_without_js().await;
     plain.join("plain", "nojs").await;
     let enter = char::from(Key::Enter);
     plain.send_with_button(&format!("one{enter}two")).await;

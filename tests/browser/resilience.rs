@@ -75,12 +75,7 @@ async fn bubbles(browser: &Browser) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joining_and_posting_work_without_javascript() {
     let Some(rig) = rig().await else { return };
-    let plain = rig
-        .browser_with(Options {
-            javascript: false,
-            ..Options::default()
-        })
-        .await;
+    let plain = rig.browser_without_js().await;
     let live = rig.browser().await;
     live.join("live", "plain").await;
 

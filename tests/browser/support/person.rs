@@ -44,6 +44,16 @@ impl Rig {
         self.browser_with(Options::default()).await
     }
 
+    /// A new phone-sized browser with JavaScript off.
+    pub async fn browser_without_js(&self) -> Browser {
+        self.browser_with(Options {
+            javascript: false,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// A new browser with these options.
     pub async fn browser_with(&self, options: Options) -> Browser {
         self.browser_at(&self.server.addr, options).await
     }
