@@ -5,10 +5,12 @@
 mod member;
 mod message;
 mod names;
+mod reaction;
 
 pub use member::Member;
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
+pub use reaction::{Change, Emoji, Reaction, Refusal, EMOJI};
 
 /// The current time in milliseconds since the Unix epoch: the one clock
 /// natter stores (portable between SQLite and PostgreSQL as a plain integer).
