@@ -8,6 +8,7 @@
 mod support;
 
 mod access;
+mod changes;
 mod chat;
 mod composer;
 mod connection;
