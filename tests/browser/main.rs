@@ -9,6 +9,7 @@ mod support;
 
 mod access;
 mod changes;
+mod changes_plain;
 mod chat;
 mod composer;
 mod connection;
