@@ -14,6 +14,7 @@ mod chat;
 mod composer;
 mod connection;
 mod contrast;
+mod converge;
 mod forms;
 mod history;
 mod layout;
