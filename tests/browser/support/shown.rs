@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{eventually, Browser};
+use super::{Browser, PATIENCE};
 
 /// What a screen shows of one message: its element id, whether it is a
 /// tombstone, the bubble's text, whether "edited" shows, and its reaction
@@ -48,12 +48,20 @@ pub fn tombstone(seq: i64) -> Shown {
     )
 }
 
-/// Waits until `browser` shows exactly `want`.
+/// Waits until `browser` shows exactly `want`; after [`PATIENCE`], fails
+/// with what it shows instead.
 pub async fn shows(browser: &Browser, who: &str, want: &[Shown]) {
-    eventually(&format!("{who} shows {want:?}"), || async {
-        shown(browser).await == want
-    })
-    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let now = shown(browser).await;
+        if now == want {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            assert_eq!(now, want, "what {who}'s screen shows");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Scrolls `css` to the middle of the view and clicks it.
