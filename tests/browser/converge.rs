@@ -9,9 +9,10 @@ use super::changes::{delete, edit, react};
 use super::support::*;
 
 /// Bob's network drops; meanwhile alice edits a message twice, reacts,
-/// deletes one and posts, and the server restarts half-way. Once his
-/// network is back, bob's page (never reloaded) shows exactly what
-/// alice's shows: each message once, in its final state.
+/// deletes one and posts, and the server restarts half-way (bob's own
+/// click meanwhile fails and says so). Once his network is back, bob's
+/// page (never reloaded) shows exactly what alice's shows: each message
+/// once, in its final state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_cut_off_through_changes_and_a_restart_converges() {
     let Some(mut rig) = rig().await else { return };
@@ -42,6 +43,14 @@ async fn a_page_cut_off_through_changes_and_a_restart_converges() {
     bob.mark_page().await;
 
     gate.close().await;
+    // A click that cannot reach the server says so, and changes nothing.
+    click(&bob, "#message-4 form.chip button.reaction").await;
+    eventually("bob is told it did not work", || async {
+        !bob.text("#toast[role=alert]:not([hidden])")
+            .await
+            .is_empty()
+    })
+    .await;
     edit(&alice, 1, "one, fixed").await;
     let mut now: Vec<Shown> = before.to_vec();
     now[0] = message(1, "one, fixed", true, &[]);
@@ -70,6 +79,15 @@ async fn a_page_cut_off_through_changes_and_a_restart_converges() {
     })
     .await;
     assert!(bob.same_page().await, "caught up without a reload");
+    eventually(
+        "the failure's toast goes away after a few seconds",
+        || async {
+            bob.text("#toast[role=alert]:not([hidden])")
+                .await
+                .is_empty()
+        },
+    )
+    .await;
 
     react(&bob, 5, "❤️").await;
     want[4] = message(5, "five", false, &[("❤️", 1)]);
