@@ -101,9 +101,11 @@
     });
   }
 
+  // `/rooms/{room}/messages/{seq}` and, with an action, `…/{action}`.
   function urlOf(article, action) {
     var room = window.location.pathname.split("/")[2];
-    return "/rooms/" + room + "/messages/" + seqOf(article) + "/" + action;
+    var url = "/rooms/" + room + "/messages/" + seqOf(article);
+    return action ? url + "/" + action : url;
   }
 
   // ---- The menu ----
@@ -145,14 +147,29 @@
     if (first) first.focus();
   }
 
+  // The box starts with the text as it was typed (the bubble shows it
+  // formatted), read from the message's JSON.
   function startEdit(article) {
     var bubble = article.querySelector(".bubble");
     if (!bubble || article.querySelector(".edit-inline")) return;
+    window.fetch(urlOf(article, ""), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("This message cannot be edited now.");
+        return response.json();
+      })
+      .then(function (message) {
+        if (typeof message.body === "string") openEditor(article, bubble, message.body);
+      })
+      .catch(function (error) { toast(error.message); });
+  }
+
+  function openEditor(article, bubble, text) {
+    if (article.querySelector(".edit-inline")) return;
     var form = document.createElement("form");
     form.className = "edit-inline";
     var box = document.createElement("textarea");
     box.name = "body";
-    box.value = bubble.textContent;
+    box.value = text;
     box.setAttribute("dir", "auto");
     box.setAttribute("aria-label", "Edit your message");
     box.maxLength = 2000;

@@ -43,7 +43,7 @@ pub mod route {
     pub const EVENTS: &str = "/rooms/{room}/events";
     /// Leaving a room (`POST`).
     pub const EXIT: &str = "/rooms/{room}/exit";
-    /// A viewer's own style sheet, `{id}.css`.
+    /// A viewer's own style sheet, `{id}-{mention}.css` (or `{id}.css`).
     pub const MINE: &str = "/mine/{file}";
     /// The embedded static files.
     pub const ASSET: &str = "/assets/{file}";
@@ -159,9 +159,11 @@ pub fn exit(room: &RoomName) -> String {
     format!("/rooms/{room}/exit")
 }
 
-/// `/mine/{id}.css`: the style sheet for member `id`'s own messages.
-pub fn mine_css(id: i64) -> String {
-    format!("/mine/{id}.css")
+/// `/mine/{id}-{mention}.css`: the style sheet for member `id`'s own
+/// messages and reactions and the mentions of them (`mention` is a
+/// [`crate::chat::MentionId`], hex digits only).
+pub fn mine_css(id: i64, mention: &str) -> String {
+    format!("/mine/{id}-{mention}.css")
 }
 
 /// `/assets/{file}[?v={version}]`: a static file, versioned by its content

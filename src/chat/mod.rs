@@ -3,11 +3,13 @@
 //! store's boundary.
 
 mod member;
+mod mention;
 mod message;
 mod names;
 mod reaction;
 
 pub use member::Member;
+pub use mention::{mentions, MentionId};
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
 pub use reaction::{Change, Emoji, Reaction, Refusal, EMOJI};

@@ -45,6 +45,7 @@ pub async fn render(
         room: room.clone(),
         me: member.name.to_string(),
         me_id: member.id,
+        me_mention: member.name.mention_id().as_str().to_owned(),
         history: HistoryPartial::new(room, messages),
         cursor,
         // An older page is a snapshot to read: live messages would land

@@ -8,12 +8,14 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::AppError;
-
-mod message_pages;
-
 use crate::chat::{Message, RoomName, Username};
 use crate::live::RenderError;
 use crate::paths;
+
+mod body;
+mod message_pages;
+
+pub use body::body_html;
 pub use message_pages::{ActionsPage, EditPage};
 
 /// How many messages a page or a history fragment shows.
@@ -48,7 +50,8 @@ pub struct MessageView {
     /// name keeps one colour whoever holds it and whenever (same for
     /// everyone).
     hue: u64,
-    /// `None` once deleted: the partial shows a tombstone.
+    /// The body as HTML (escaped, mentions marked); `None` once deleted:
+    /// the partial shows a tombstone.
     body: Option<String>,
     iso_time: String,
     short_time: String,
@@ -95,7 +98,7 @@ impl From<&Message> for MessageView {
                 .map(|c| c.to_uppercase().collect())
                 .unwrap_or_default(),
             hue: hue_of(&message.author),
-            body: message.body.clone(),
+            body: message.body.as_deref().map(body_html),
             iso_time,
             short_time,
             edited: message.edited_at.map(|at| times(at).0),
@@ -199,6 +202,8 @@ pub struct RoomPage {
     pub me: String,
     /// The viewer's member id (for the viewer's-own style sheet).
     pub me_id: i64,
+    /// The id mentions of the viewer carry.
+    pub me_mention: String,
     /// The newest messages.
     pub history: HistoryPartial,
     /// The room's cursor when the page was read: the stream replays every
@@ -245,12 +250,15 @@ impl JoinPage {
     }
 }
 
-/// The style sheet that puts one viewer's own messages on the right.
+/// The style sheet that puts one viewer's own messages on the right,
+/// highlights their own reactions and the mentions of them.
 #[derive(Template)]
 #[template(path = "mine.css", escape = "none")]
 pub struct MineCss {
     /// The viewer's member id.
     pub id: i64,
+    /// The id mentions of the viewer carry (hex digits only), if known.
+    pub mention: Option<String>,
 }
 
 /// Renders a template into an HTML response body.

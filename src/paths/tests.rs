@@ -69,7 +69,7 @@ async fn every_builder_routes_to_its_pattern() {
         (events(&room), route::EVENTS),
         (events_after(&room, 7), route::EVENTS),
         (exit(&room), route::EXIT),
-        (mine_css(12), route::MINE),
+        (mine_css(12, "626f62"), route::MINE),
         (asset("natter.css", Some("abc")), route::ASSET),
         (asset("icon.svg", None), route::ASSET),
         (health().to_owned(), route::HEALTH),
@@ -90,7 +90,7 @@ fn urls_are_spelled_as_the_pages_and_tests_expect() {
     assert_eq!(message_link(&room, 4), "/rooms/lobby#message-4");
     assert_eq!(reactions(&room, 4), "/rooms/lobby/messages/4/reactions");
     assert_eq!(exit(&room), "/rooms/lobby/exit");
-    assert_eq!(mine_css(3), "/mine/3.css");
+    assert_eq!(mine_css(3, "626f62"), "/mine/3-626f62.css");
     assert_eq!(join_with(&room, None, None), "/join-room?room=lobby");
     assert_eq!(
         join_with(&room, None, Some(Why::Left)),
