@@ -52,10 +52,7 @@ async fn a_mention_is_marked_for_everyone_in_the_stream_and_the_history(backend:
     let (_, mary_hex) = whoami(&mary, "lobby").await;
     assert!(bob_hex.bytes().all(|b| b.is_ascii_hexdigit()) && !bob_hex.is_empty());
     assert_ne!(bob_hex, mary_hex);
-    let mut stream = alice
-        .events("lobby", HeaderMap::new())
-        .await
-        .numbered_only();
+    let mut stream = alice.events("lobby", HeaderMap::new()).await;
     alice.say_json("lobby", "hi @bob and @Mary_Ann").await;
     let event = stream.next_within(WAIT).await.expect("the message");
     let (_, page) = bob.text("/rooms/lobby").await;

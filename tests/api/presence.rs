@@ -42,7 +42,7 @@ fn panel(html: &str) -> Vec<Row> {
     html.split("<li")
         .skip(1)
         .filter_map(|item| {
-            let tag = format!("<li{}", &item[..item.find('>')?]);
+            let tag = format!("<li{}>", &item[..item.find('>')?]);
             let inner = &item[item.find('>')? + 1..item.find("</li>")?];
             let classes = attr(&tag, "<li", "class")?;
             let classes: Vec<&str> = classes.split_whitespace().collect();
@@ -50,12 +50,37 @@ fn panel(html: &str) -> Vec<Row> {
             let here = classes.contains(&"here");
             assert_ne!(here, classes.contains(&"away"), "here or away: {tag}");
             Some(Row {
-                name: text_of(inner),
+                name: own_text(inner),
                 here,
                 member: attr(&tag, "<li", "data-member")?,
             })
         })
         .collect()
+}
+
+/// The text directly inside an element, not in the elements it holds (a
+/// row's name beside its dot and its "(here)" for screen readers).
+fn own_text(inner: &str) -> String {
+    let mut text = String::new();
+    let mut depth = 0usize;
+    let mut rest = inner;
+    while let Some(at) = rest.find('<') {
+        if depth == 0 {
+            text.push_str(&rest[..at]);
+        }
+        let end = rest[at..].find('>').map_or(rest.len(), |end| at + end + 1);
+        let tag = &rest[at..end];
+        if tag.starts_with("</") {
+            depth = depth.saturating_sub(1);
+        } else if !tag.ends_with("/>") {
+            depth += 1;
+        }
+        rest = &rest[end..];
+    }
+    if depth == 0 {
+        text.push_str(rest);
+    }
+    text.trim().to_owned()
 }
 
 /// The `<span class="here-count">` text of a panel.
@@ -110,8 +135,8 @@ async fn opening_a_stream_makes_its_member_here_for_everyone_in_the_room(backend
         "joined is not here: {nobody:?}"
     );
 
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
-    let _bobs = bob.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
+    let _bobs = bob.events("lobby", HeaderMap::new()).await.with_signals();
     let event = presence_where(&mut alices, "bob here on alice's stream", |html| {
         shows(html, "bob", true)
     })
@@ -158,12 +183,12 @@ async fn a_reload_does_not_flicker_and_a_closed_tab_is_away_after_the_grace(back
     let (alice, bob) = (app.user(), app.user());
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
-    let bobs = bob.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
+    let bobs = bob.events("lobby", HeaderMap::new()).await.with_signals();
     presence_where(&mut alices, "bob here", |html| shows(html, "bob", true)).await;
 
     drop(bobs);
-    let bobs = bob.events("lobby", HeaderMap::new()).await;
+    let bobs = bob.events("lobby", HeaderMap::new()).await.with_signals();
     let meanwhile = events_during(&mut alices, GRACE + Duration::from_secs(2)).await;
     let flicker: Vec<&Event> = meanwhile
         .iter()
@@ -192,8 +217,8 @@ async fn exit_takes_the_member_off_the_list_at_once(backend: Backend) {
     let (alice, bob) = (app.user(), app.user());
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
-    let _bobs = bob.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
+    let _bobs = bob.events("lobby", HeaderMap::new()).await.with_signals();
     presence_where(&mut alices, "bob here", |html| shows(html, "bob", true)).await;
 
     let exit = bob.post_form("/rooms/lobby/exit", &[]).await;
@@ -241,17 +266,21 @@ async fn a_stream_on_one_instance_makes_its_member_here_on_the_other(backend: Ba
     let (alice, bob) = (a.user(), a.user());
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
     presence_where(&mut alices, "alice here", |html| shows(html, "alice", true)).await;
 
-    let on_b = bob.on(&b).events("lobby", HeaderMap::new()).await;
+    let on_b = bob
+        .on(&b)
+        .events("lobby", HeaderMap::new())
+        .await
+        .with_signals();
     presence_where(&mut alices, "bob here on A's stream", |html| {
         shows(html, "bob", true)
     })
     .await;
     listed_as(&alice, "bob", |m| m.here).await;
 
-    let on_a = bob.events("lobby", HeaderMap::new()).await;
+    let on_a = bob.events("lobby", HeaderMap::new()).await.with_signals();
     drop(on_b);
     let meanwhile = events_during(&mut alices, GRACE + Duration::from_secs(3)).await;
     assert!(

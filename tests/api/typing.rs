@@ -95,8 +95,8 @@ async fn a_typing_signal_reaches_every_stream_of_the_room_without_an_id(backend:
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
     let (alice_id, _) = whoami(&alice, "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
-    let mut bobs = bob.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
+    let mut bobs = bob.events("lobby", HeaderMap::new()).await.with_signals();
     assert_eq!(typing(&alice, "lobby").await, StatusCode::NO_CONTENT);
     for stream in [&mut alices, &mut bobs] {
         let got = next_typing(stream, "alice typing").await;
@@ -111,7 +111,7 @@ async fn only_members_may_signal_typing(backend: Backend) {
     let alice = app.user();
     alice.join("alice", "lobby").await;
     let (alice_id, _) = whoami(&alice, "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
     let elsewhere = app.user();
     elsewhere.join("eve", "other").await;
     let leaver = app.user();
@@ -137,8 +137,8 @@ async fn typing_is_never_stored(backend: Backend) {
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
     bob.say_json("lobby", "hello").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
-    let _bobs = bob.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
+    let _bobs = bob.events("lobby", HeaderMap::new()).await.with_signals();
     eventually("both here", SOON, || async {
         let now = members(&alice, "lobby").await;
         match now.iter().all(|m| m.here) {
@@ -164,7 +164,7 @@ async fn typing_is_never_replayed_and_takes_no_cursor(backend: Backend) {
     let (alice, bob) = (app.user(), app.user());
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
     assert_eq!(bob.say_json("lobby", "one").await, 1);
     let one = next_where(&mut alices, SOON, "message 1", |e| e.id.is_some()).await;
     assert_eq!(one.seq(), 1);
@@ -172,8 +172,14 @@ async fn typing_is_never_replayed_and_takes_no_cursor(backend: Backend) {
     next_typing(&mut alices, "bob typing").await;
     drop(alices);
 
-    let mut resumed = alice.events("lobby", header("last-event-id", "1")).await;
-    let mut replayed = alice.events("lobby", header("last-event-id", "0")).await;
+    let mut resumed = alice
+        .events("lobby", header("last-event-id", "1"))
+        .await
+        .with_signals();
+    let mut replayed = alice
+        .events("lobby", header("last-event-id", "0"))
+        .await
+        .with_signals();
     assert_eq!(bob.say_json("lobby", "two").await, 2);
     for (stream, first) in [(&mut resumed, 2), (&mut replayed, 1)] {
         let mut seen = Vec::new();
@@ -207,7 +213,7 @@ async fn typing_is_bounded_per_member(backend: Backend) {
     carol.join("carol", "lobby").await;
     let (alice_id, _) = whoami(&alice, "lobby").await;
     let (bob_id, _) = whoami(&bob, "lobby").await;
-    let mut carols = carol.events("lobby", HeaderMap::new()).await;
+    let mut carols = carol.events("lobby", HeaderMap::new()).await.with_signals();
 
     let burst = Instant::now();
     for _ in 0..5 {
@@ -275,7 +281,7 @@ async fn typing_on_one_instance_reaches_streams_on_the_other(backend: Backend) {
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
     let (bob_id, _) = whoami(&bob, "lobby").await;
-    let mut alices = alice.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await.with_signals();
     assert_eq!(typing(&bob.on(&b), "lobby").await, StatusCode::NO_CONTENT);
     assert_eq!(
         next_typing(&mut alices, "bob's typing from B").await,
