@@ -40,6 +40,9 @@
       if (!message.hasAttribute("data-local")) {
         time.textContent = timeFormat.format(when);
         time.title = fullFormat.format(when);
+        var edited = message.querySelector(".edited[data-at]");
+        var at = edited ? new Date(edited.getAttribute("data-at")) : null;
+        if (at && !isNaN(at.getTime())) edited.title = "Edited " + fullFormat.format(at);
         message.setAttribute("data-local", "");
       }
       var day = dayKey(when);
@@ -73,7 +76,9 @@
     var any = false;
     records.forEach(function (record) {
       record.addedNodes.forEach(function (node) {
-        if (node.nodeType === 1 && node.classList.contains("msg") && !node.nextElementSibling) {
+        // A message replaced by its newer state (actions.js) is not new.
+        if (node.nodeType === 1 && node.classList.contains("msg") && !node.nextElementSibling &&
+            !node.hasAttribute("data-replaced")) {
           node.classList.add("fresh");
           any = true;
         }

@@ -26,12 +26,24 @@ pub mod route {
     pub const ROOM: &str = "/rooms/{room}";
     /// Posting a message (`POST`), and older history (`GET`).
     pub const MESSAGES: &str = "/rooms/{room}/messages";
+    /// One message: its JSON (`GET`), an edit (`PATCH`), a delete
+    /// (`DELETE`).
+    pub const MESSAGE: &str = "/rooms/{room}/messages/{seq}";
+    /// The edit form (`GET`), and an edit from a form (`POST`).
+    pub const MESSAGE_EDIT: &str = "/rooms/{room}/messages/{seq}/edit";
+    /// Deleting a message from a form (`POST`).
+    pub const MESSAGE_DELETE: &str = "/rooms/{room}/messages/{seq}/delete";
+    /// What can be done to a message, as a page for browsers without
+    /// JavaScript (`GET`).
+    pub const MESSAGE_ACTIONS: &str = "/rooms/{room}/messages/{seq}/actions";
+    /// Toggling one's reaction to a message (`POST`).
+    pub const REACTIONS: &str = "/rooms/{room}/messages/{seq}/reactions";
     /// A room's live stream. Connections that open with a `GET` for it are
     /// written by natter itself (see `serve::head`).
     pub const EVENTS: &str = "/rooms/{room}/events";
     /// Leaving a room (`POST`).
     pub const EXIT: &str = "/rooms/{room}/exit";
-    /// A viewer's own style sheet, `{id}.css`.
+    /// A viewer's own style sheet, `{id}-{mention}.css` (or `{id}.css`).
     pub const MINE: &str = "/mine/{file}";
     /// The embedded static files.
     pub const ASSET: &str = "/assets/{file}";
@@ -100,15 +112,46 @@ pub fn history_before(room: &RoomName, seq: i64) -> String {
     format!("/rooms/{room}/messages?before={seq}")
 }
 
+/// `/rooms/{room}#message-{seq}`: a message in its room, for links.
+pub fn message_link(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}#message-{seq}")
+}
+
+/// `/rooms/{room}/messages/{seq}`: one message (JSON, `PATCH`, `DELETE`).
+pub fn message(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/messages/{seq}")
+}
+
+/// `/rooms/{room}/messages/{seq}/edit`: the edit form, and where it posts.
+pub fn message_edit(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/messages/{seq}/edit")
+}
+
+/// `/rooms/{room}/messages/{seq}/delete`: where the delete form posts.
+pub fn message_delete(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/messages/{seq}/delete")
+}
+
+/// `/rooms/{room}/messages/{seq}/actions`: the page of what can be done to
+/// a message, without JavaScript.
+pub fn message_actions(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/messages/{seq}/actions")
+}
+
+/// `/rooms/{room}/messages/{seq}/reactions`: where a reaction is toggled.
+pub fn reactions(room: &RoomName, seq: i64) -> String {
+    format!("/rooms/{room}/messages/{seq}/reactions")
+}
+
 /// `/rooms/{room}/events`: the room's live stream from now.
 pub fn events(room: &RoomName) -> String {
     format!("/rooms/{room}/events")
 }
 
-/// `/rooms/{room}/events?after={seq}`: the live stream, replaying what
-/// came after the newest message a page shows.
-pub fn events_after(room: &RoomName, seq: i64) -> String {
-    format!("/rooms/{room}/events?after={seq}")
+/// `/rooms/{room}/events?after={cursor}`: the live stream, replaying every
+/// change after the room's cursor when a page was read.
+pub fn events_after(room: &RoomName, cursor: i64) -> String {
+    format!("/rooms/{room}/events?after={cursor}")
 }
 
 /// `/rooms/{room}/exit`: leaving the room.
@@ -116,9 +159,11 @@ pub fn exit(room: &RoomName) -> String {
     format!("/rooms/{room}/exit")
 }
 
-/// `/mine/{id}.css`: the style sheet for member `id`'s own messages.
-pub fn mine_css(id: i64) -> String {
-    format!("/mine/{id}.css")
+/// `/mine/{id}-{mention}.css`: the style sheet for member `id`'s own
+/// messages and reactions and the mentions of them (`mention` is a
+/// [`crate::chat::MentionId`], hex digits only).
+pub fn mine_css(id: i64, mention: &str) -> String {
+    format!("/mine/{id}-{mention}.css")
 }
 
 /// `/assets/{file}[?v={version}]`: a static file, versioned by its content

@@ -35,21 +35,36 @@ impl MessageBody {
     }
 }
 
-/// A stored message.
+/// A stored message, in its current state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The room the message belongs to.
     pub room: super::RoomName,
     /// Position in the room: 1, 2, 3, … with no gaps, in commit order.
     pub seq: i64,
-    /// The member id of the author (keys the viewer's-own styling).
+    /// The room's cursor at this message's latest change (its post, edit,
+    /// delete or reaction): what a stream's `id:` carries.
+    pub cursor: i64,
+    /// The member id of the author (keys the viewer's-own styling, and only
+    /// this member may edit or delete it).
     pub author_id: i64,
     /// The author's name at the time of posting.
     pub author: String,
-    /// The text, exactly as typed (trimmed).
-    pub body: String,
+    /// The text, exactly as typed (trimmed); `None` once deleted.
+    pub body: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// When the body was last edited, if it was.
+    pub edited_at: Option<i64>,
+    /// Reactions, in the fixed set's order, only those with someone.
+    pub reactions: Vec<super::Reaction>,
+}
+
+impl Message {
+    /// Whether the message was deleted (a tombstone).
+    pub fn is_deleted(&self) -> bool {
+        self.body.is_none()
+    }
 }
 
 #[cfg(test)]

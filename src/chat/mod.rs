@@ -3,12 +3,16 @@
 //! store's boundary.
 
 mod member;
+mod mention;
 mod message;
 mod names;
+mod reaction;
 
 pub use member::Member;
+pub use mention::{mentions, MentionId};
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
+pub use reaction::{Change, Emoji, Reaction, Refusal, EMOJI};
 
 /// The current time in milliseconds since the Unix epoch: the one clock
 /// natter stores (portable between SQLite and PostgreSQL as a plain integer).

@@ -26,6 +26,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/natter.js"),
     ),
     (
+        "actions.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/actions.js"),
+    ),
+    (
         "forms.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/forms.js"),

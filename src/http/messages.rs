@@ -4,15 +4,14 @@ use std::net::IpAddr;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
-use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::answer::{self, Client, MessageJson};
 use super::respond::{no_store, see_other};
 use super::room_page::{self, Extras};
 use super::session::{require_member, room_from_path};
@@ -32,59 +31,6 @@ pub fn router() -> Router<AppState> {
 pub struct PostForm {
     #[serde(default)]
     body: String,
-}
-
-/// A stored message as JSON.
-#[derive(Debug, Serialize)]
-struct MessageJson<'a> {
-    seq: i64,
-    room: &'a str,
-    author: &'a str,
-    body: &'a str,
-    created_at: String,
-}
-
-impl<'a> From<&'a Message> for MessageJson<'a> {
-    fn from(message: &'a Message) -> Self {
-        let created_at =
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(message.created_at) * 1_000_000)
-                .ok()
-                .and_then(|time| time.format(&Rfc3339).ok())
-                .unwrap_or_default();
-        Self {
-            seq: message.seq,
-            room: message.room.as_str(),
-            author: &message.author,
-            body: &message.body,
-            created_at,
-        }
-    }
-}
-
-/// How the client wants its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Client {
-    Htmx,
-    Json,
-    Form,
-}
-
-impl Client {
-    fn of(headers: &HeaderMap) -> Self {
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-        };
-        if header("hx-request") == "true" {
-            Self::Htmx
-        } else if header("accept").contains("application/json") {
-            Self::Json
-        } else {
-            Self::Form
-        }
-    }
 }
 
 /// `POST /rooms/{room}/messages`: stores the message, broadcasts it to the
@@ -135,9 +81,7 @@ async fn post(
         (Err(error), _) if client == Client::Json => error.into_json_response(),
         (Err(error), _) => page_with_error(&state, &session, &room, typed, error).await,
     };
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("HX-Request, Accept"));
+    answer::vary(&mut response);
     response
 }
 

@@ -4,7 +4,9 @@
 //! the layers every request passes through: the request log, the body size
 //! limit, the cross-site check, security headers and the cookie session.
 
+mod answer;
 pub mod assets;
+mod changes;
 mod error;
 mod events;
 mod guard;
@@ -89,6 +91,7 @@ where
         .merge(join::router())
         .merge(rooms::router())
         .merge(messages::router())
+        .merge(changes::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))
         .route(route::FAVICON, get(assets::favicon))

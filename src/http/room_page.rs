@@ -33,17 +33,21 @@ pub async fn render(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let before = extras.before.filter(|before| *before > 0);
+    // The cursor before the messages: a change between the two reads is
+    // replayed by the stream, and a message already shown in its newest
+    // state is replaced by the same state, never shown twice.
+    let cursor = state.store.last_cursor(room).await?;
     let messages = state
         .store
         .messages_before(room, before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
         .await?;
-    let last_seq = messages.last().map_or(0, |m| m.seq);
     let page = RoomPage {
         room: room.clone(),
         me: member.name.to_string(),
         me_id: member.id,
+        me_mention: member.name.mention_id().as_str().to_owned(),
         history: HistoryPartial::new(room, messages),
-        last_seq,
+        cursor,
         // An older page is a snapshot to read: live messages would land
         // below it with a gap, so it links back to the newest instead.
         live: before.is_none(),

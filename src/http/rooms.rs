@@ -98,11 +98,27 @@ async fn exit(
 /// `GET /mine/{id}.css`: rules that put member `id`'s messages on the right.
 /// It holds nothing private (an id and colours), so it is cached for good.
 async fn mine_css(Path(file): Path<String>) -> Result<Response, AppError> {
-    let id = file
-        .strip_suffix(".css")
-        .and_then(|id| id.parse::<i64>().ok())
-        .ok_or(AppError::NotFound("There is no such file."))?;
-    let css = askama::Template::render(&MineCss { id })?;
+    let missing = || AppError::NotFound("There is no such file.");
+    let stem = file.strip_suffix(".css").ok_or_else(missing)?;
+    let (id, mention) = match stem.split_once('-') {
+        Some((id, mention)) => (id, Some(mention)),
+        None => (stem, None),
+    };
+    let id = id.parse::<i64>().map_err(|_| missing())?;
+    // Only hex digits reach the style sheet: nothing can break out of its
+    // selector.
+    let mention = match mention {
+        Some(hex)
+            if !hex.is_empty()
+                && hex.len() <= 512
+                && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Some(hex.to_ascii_lowercase())
+        }
+        Some(_) => return Err(missing()),
+        None => None,
+    };
+    let css = askama::Template::render(&MineCss { id, mention })?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),

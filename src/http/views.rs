@@ -12,6 +12,12 @@ use crate::chat::{Message, RoomName, Username};
 use crate::live::RenderError;
 use crate::paths;
 
+mod body;
+mod message_pages;
+
+pub use body::body_html;
+pub use message_pages::{ActionsPage, EditPage};
+
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
 
@@ -30,10 +36,13 @@ fn hue_of(name: &str) -> u64 {
     hash % AVATAR_HUES
 }
 
-/// A message as the partial shows it. `natter.js` turns the UTC time into
-/// the viewer's local time, and groups runs from one author.
+/// A message as the partial shows it, in its current state. `natter.js`
+/// turns the UTC times into the viewer's local time, and groups runs from
+/// one author.
 pub struct MessageView {
+    room: RoomName,
     seq: i64,
+    cursor: i64,
     author_id: i64,
     author: String,
     initial: String,
@@ -41,18 +50,45 @@ pub struct MessageView {
     /// name keeps one colour whoever holds it and whenever (same for
     /// everyone).
     hue: u64,
-    body: String,
+    /// The body as HTML (escaped, mentions marked); `None` once deleted:
+    /// the partial shows a tombstone.
+    body: Option<String>,
     iso_time: String,
     short_time: String,
+    /// When it was last edited, as an RFC 3339 time, if it was.
+    edited: Option<String>,
+    reactions: Vec<ReactionView>,
+}
+
+/// One emoji's reactions as a button: who reacted, by member id (for the
+/// viewer's own highlight in `mine.css`) and by name (for the tooltip).
+pub struct ReactionView {
+    emoji: &'static str,
+    count: usize,
+    /// Member ids, space-separated: `mine.css` matches `[data-by~="id"]`.
+    by_ids: String,
+    /// Names, comma-separated.
+    by_names: String,
+}
+
+/// Milliseconds since the epoch as (RFC 3339, "HH:MM UTC").
+fn times(millis: i64) -> (String, String) {
+    let time = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    (
+        time.format(&Rfc3339).unwrap_or_default(),
+        time.format(format_description!("[hour]:[minute] UTC"))
+            .unwrap_or_default(),
+    )
 }
 
 impl From<&Message> for MessageView {
     fn from(message: &Message) -> Self {
-        let time =
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(message.created_at) * 1_000_000)
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let (iso_time, short_time) = times(message.created_at);
         Self {
+            room: message.room.clone(),
             seq: message.seq,
+            cursor: message.cursor,
             author_id: message.author_id,
             author: message.author.clone(),
             initial: message
@@ -62,20 +98,46 @@ impl From<&Message> for MessageView {
                 .map(|c| c.to_uppercase().collect())
                 .unwrap_or_default(),
             hue: hue_of(&message.author),
-            body: message.body.clone(),
-            iso_time: time.format(&Rfc3339).unwrap_or_default(),
-            short_time: time
-                .format(format_description!("[hour]:[minute] UTC"))
-                .unwrap_or_default(),
+            body: message.body.as_deref().map(body_html),
+            iso_time,
+            short_time,
+            edited: message.edited_at.map(|at| times(at).0),
+            reactions: message
+                .reactions
+                .iter()
+                .map(|reaction| ReactionView {
+                    emoji: reaction.emoji.as_str(),
+                    count: reaction.by.len(),
+                    by_ids: reaction
+                        .by
+                        .iter()
+                        .map(|(id, _)| id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    by_names: reaction
+                        .by
+                        .iter()
+                        .map(|(_, name)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect(),
         }
     }
 }
 
-/// One message on its own: the SSE payload.
+/// One message on its own: the SSE payload, and the answer to htmx.
 #[derive(Template)]
 #[template(path = "partials/message.html")]
 pub struct MessagePartial {
     m: MessageView,
+}
+
+impl MessagePartial {
+    /// The partial of `message` in its current state.
+    pub fn new(message: &Message) -> Self {
+        Self { m: message.into() }
+    }
 }
 
 /// A run of messages with, when older ones exist, the element that loads
@@ -140,10 +202,13 @@ pub struct RoomPage {
     pub me: String,
     /// The viewer's member id (for the viewer's-own style sheet).
     pub me_id: i64,
+    /// The id mentions of the viewer carry.
+    pub me_mention: String,
     /// The newest messages.
     pub history: HistoryPartial,
-    /// The seq of the newest message shown: the stream replays after it.
-    pub last_seq: i64,
+    /// The room's cursor when the page was read: the stream replays every
+    /// change after it.
+    pub cursor: i64,
     /// Whether the page follows the room live (the newest page does; an
     /// older page read with `?before=` does not).
     pub live: bool,
@@ -185,12 +250,15 @@ impl JoinPage {
     }
 }
 
-/// The style sheet that puts one viewer's own messages on the right.
+/// The style sheet that puts one viewer's own messages on the right,
+/// highlights their own reactions and the mentions of them.
 #[derive(Template)]
 #[template(path = "mine.css", escape = "none")]
 pub struct MineCss {
     /// The viewer's member id.
     pub id: i64,
+    /// The id mentions of the viewer carry (hex digits only), if known.
+    pub mention: Option<String>,
 }
 
 /// Renders a template into an HTML response body.
@@ -201,7 +269,7 @@ pub fn html(template: &impl Template) -> Result<Html<String>, AppError> {
 /// A message's HTML, as the page, the history and every stream show it
 /// (the [`crate::live::Render`] startup hands to delivery).
 pub fn message_html(message: &Message) -> Result<String, RenderError> {
-    Ok(MessagePartial { m: message.into() }.render()?)
+    Ok(MessagePartial::new(message).render()?)
 }
 
 #[cfg(test)]
@@ -212,10 +280,13 @@ mod tests {
         MessageView::from(&Message {
             room: crate::chat::RoomName::stored("lobby".into()),
             seq: 1,
+            cursor: 1,
             author_id,
             author: author.into(),
-            body: "hi".into(),
+            body: Some("hi".into()),
             created_at: 0,
+            edited_at: None,
+            reactions: Vec::new(),
         })
     }
 

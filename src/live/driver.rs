@@ -10,7 +10,7 @@ use super::relay::{Relay, RelayEvent};
 use super::Live;
 use crate::chat::RoomName;
 
-/// How many messages one fetch reads.
+/// How many changed messages one fetch reads.
 const BATCH: i64 = 200;
 
 /// Runs until shutdown.
@@ -26,8 +26,8 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
                 None => {}
                 // Already handed out (posts from this instance publish
                 // directly, and a fetch reads everything up to the newest).
-                Some(Handed::UpTo(seq)) if seq >= last => {}
-                Some(Handed::UpTo(seq)) => forward(&live, &room, seq).await,
+                Some(Handed::UpTo(cursor)) if cursor >= last => {}
+                Some(Handed::UpTo(cursor)) => forward(&live, &room, cursor).await,
                 // Every subscriber read the store after subscribing, and
                 // every earlier commit was notified before this one: while
                 // the room had no channel (so the reads have it) or with
@@ -38,7 +38,7 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
             RelayEvent::Resync => {
                 for (room, handed) in live.hub.rooms() {
                     match handed {
-                        Handed::UpTo(seq) => forward(&live, &room, seq).await,
+                        Handed::UpTo(cursor) => forward(&live, &room, cursor).await,
                         // What each subscriber has is its own: tell them how
                         // far the room goes, and those behind catch up.
                         Handed::Nothing => nudge(&live, &room).await,
@@ -49,13 +49,14 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
     }
 }
 
-/// Publishes every stored message of `room` after `after`, then after the
-/// newest handed out, until there is nothing newer. Fetching from the store
+/// Publishes every message of `room` that changed after cursor `after`, in
+/// its current state, then after the newest handed out, until there is
+/// nothing newer. Fetching from the store
 /// (not trusting one notification) also fills any gap, e.g. from
 /// notifications lost while the connection was down.
 async fn forward(live: &Live, room: &RoomName, mut after: i64) {
     loop {
-        let messages = match live.store.messages_after(room, after, BATCH).await {
+        let messages = match live.store.changes_after(room, after, BATCH).await {
             Ok(messages) => messages,
             Err(error) => {
                 // Subscribers catch up by themselves at the next message.
@@ -64,9 +65,9 @@ async fn forward(live: &Live, room: &RoomName, mut after: i64) {
             }
         };
         let full = messages.len() as i64 == BATCH;
-        live.publish(&messages);
+        live.publish_read(after, &messages);
         if let Some(newest) = messages.last() {
-            after = newest.seq;
+            after = newest.cursor;
         }
         if !full {
             return;
@@ -74,12 +75,12 @@ async fn forward(live: &Live, room: &RoomName, mut after: i64) {
     }
 }
 
-/// Tells the room's subscribers the room's newest seq.
+/// Tells the room's subscribers the room's newest cursor.
 async fn nudge(live: &Live, room: &RoomName) {
-    match live.store.last_seq(room).await {
-        Ok(seq) => {
-            live.hub.publish(room, Frame::nudge(seq));
+    match live.store.last_cursor(room).await {
+        Ok(cursor) => {
+            live.hub.publish(room, Frame::nudge(cursor));
         }
-        Err(error) => tracing::warn!(%error, %room, "relay cannot read the room's newest seq"),
+        Err(error) => tracing::warn!(%error, %room, "relay cannot read the room's newest cursor"),
     }
 }

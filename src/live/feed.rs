@@ -3,9 +3,10 @@
 //!
 //! A feed subscribes to the hub first, then reads the room's newest cursor
 //! from the store, then replays what the client has not seen (after its
-//! `Last-Event-ID`, or `?after=`), then forwards live frames. A change that
-//! skips ahead of the last cursor written (commits are ordered but may
-//! publish out of order), a nudge ahead of it, or a `Lagged` from the
+//! `Last-Event-ID`, or `?after=`): each message that changed since, once,
+//! in its current state, in cursor order. Then it forwards live frames. A
+//! change that does not follow what it wrote last (commits are ordered but
+//! may publish out of order), a nudge ahead of it, or a `Lagged` from the
 //! bounded channel makes the feed catch up from the store; changes it
 //! already wrote are dropped. So a slow subscriber costs a bounded buffer
 //! and a catch-up query, never a lost or repeated change. Signals are
@@ -60,7 +61,7 @@ impl Live {
         // two: whatever commits later reaches the hub, whatever committed
         // earlier is in the store.
         let subscription = self.hub.subscribe(room);
-        let latest = self.store.last_seq(room).await?;
+        let latest = self.store.last_cursor(room).await?;
         let (last_sent, catching_up) = match opening.after {
             Some(after) => (after.max(0), after < latest),
             None => (latest, false),
@@ -83,6 +84,13 @@ impl Live {
             .chain(stream::unfold(feed, Feed::next))
             .take_until(ended))
     }
+}
+
+/// What a feed does with a frame.
+enum Step {
+    Write,
+    Skip,
+    CatchUp,
 }
 
 /// One subscriber's position in its room.
@@ -125,17 +133,31 @@ impl Feed {
                 }
                 Err(RecvError::Closed) => return None,
             };
-            match frame.kind {
-                Kind::KeepAlive | Kind::Signal => return Some((frame.bytes, self)),
-                Kind::Change(cursor) | Kind::Nudge(cursor) if cursor <= self.last_sent => {}
-                Kind::Change(cursor) if cursor == self.last_sent + 1 => {
-                    self.last_sent = cursor;
+            match self.step(frame.kind) {
+                Step::Write => {
                     let bytes = gather(frame.bytes, || self.next_waiting());
                     return Some((bytes, self));
                 }
-                // A gap, or the room goes further than this stream has.
-                Kind::Change(_) | Kind::Nudge(_) => self.catching_up = true,
+                Step::Skip => {}
+                Step::CatchUp => self.catching_up = true,
             }
+        }
+    }
+
+    /// What to do with a frame: a change is written only if it follows
+    /// what this stream wrote last (see [`Kind::Change`]).
+    fn step(&mut self, kind: Kind) -> Step {
+        match kind {
+            Kind::KeepAlive | Kind::Signal => Step::Write,
+            Kind::Change { cursor, .. } | Kind::Nudge(cursor) if cursor <= self.last_sent => {
+                Step::Skip
+            }
+            Kind::Change { after, cursor } if after <= self.last_sent => {
+                self.last_sent = cursor;
+                Step::Write
+            }
+            // A gap, or the room goes further than this stream has.
+            Kind::Change { .. } | Kind::Nudge(_) => Step::CatchUp,
         }
     }
 
@@ -154,16 +176,14 @@ impl Feed {
             match frame.kind {
                 // The stream is busy: no keep-alive needed.
                 Kind::KeepAlive => {}
-                Kind::Signal => return Some(frame.bytes),
-                Kind::Change(cursor) | Kind::Nudge(cursor) if cursor <= self.last_sent => {}
-                Kind::Change(cursor) if cursor == self.last_sent + 1 => {
-                    self.last_sent = cursor;
-                    return Some(frame.bytes);
-                }
-                Kind::Change(_) | Kind::Nudge(_) => {
-                    self.catching_up = true;
-                    return None;
-                }
+                kind => match self.step(kind) {
+                    Step::Write => return Some(frame.bytes),
+                    Step::Skip => {}
+                    Step::CatchUp => {
+                        self.catching_up = true;
+                        return None;
+                    }
+                },
             }
         }
     }
@@ -173,14 +193,15 @@ impl Feed {
         let messages = self
             .live
             .store
-            .messages_after(&self.room, self.last_sent, CATCH_UP_BATCH)
+            .changes_after(&self.room, self.last_sent, CATCH_UP_BATCH)
             .await?;
         if (messages.len() as i64) < CATCH_UP_BATCH {
             self.catching_up = false;
         }
         for message in &messages {
-            self.backlog.push_back(self.live.frame(message)?.bytes);
-            self.last_sent = message.seq;
+            self.backlog
+                .push_back(self.live.frame(self.last_sent, message)?.bytes);
+            self.last_sent = message.cursor;
         }
         Ok(())
     }

@@ -6,10 +6,20 @@ use bytes::Bytes;
 /// What a frame is to a subscriber's feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A change to the room (a new message today; an edit, a delete or a
-    /// reaction later) at this cursor. Written once per stream, in cursor
-    /// order, and replayed from the store after a disconnect.
-    Change(i64),
+    /// A change to the room (a post, an edit, a delete or a reaction) at
+    /// `cursor`, carrying its message in its current state. It follows the
+    /// change at `after`: a stream that has written everything up to any
+    /// cursor from `after` to just below `cursor` writes it next, and has
+    /// lost nothing. For a commit here `after` is `cursor - 1`; a read of
+    /// "changed after N" (the relay's) skips cursors whose message changed
+    /// again later, and chains its frames from N. Written once per stream,
+    /// in cursor order, and replayed from the store after a disconnect.
+    Change {
+        /// The cursor this change follows.
+        after: i64,
+        /// The cursor of this change.
+        cursor: i64,
+    },
     /// Nothing to write: the room has changes up to this cursor, and a
     /// stream behind it reads them from the store.
     Nudge(i64),
@@ -30,17 +40,17 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// A change at `cursor` carrying `html`: `id:` the cursor, one `data:`
-    /// line per line of HTML, no `event:` line (htmx 4 swaps only unnamed
-    /// events into the page).
-    pub fn change(cursor: i64, html: &str) -> Self {
+    /// A change at `cursor`, following `after`, carrying `html`: `id:` the
+    /// cursor, one `data:` line per line of HTML, no `event:` line (htmx 4
+    /// swaps only unnamed events into the page).
+    pub fn change(after: i64, cursor: i64, html: &str) -> Self {
         let mut event = String::with_capacity(html.len() + 32);
         event.push_str("id: ");
         event.push_str(&cursor.to_string());
         event.push('\n');
         push_data(&mut event, html);
         Self {
-            kind: Kind::Change(cursor),
+            kind: Kind::Change { after, cursor },
             bytes: Bytes::from(event),
         }
     }
@@ -92,8 +102,14 @@ mod tests {
 
     #[test]
     fn changes_carry_their_cursor_and_signals_none() {
-        let change = Frame::change(7, "<p>a</p>\n<p>b</p>");
-        assert_eq!(change.kind, Kind::Change(7));
+        let change = Frame::change(6, 7, "<p>a</p>\n<p>b</p>");
+        assert_eq!(
+            change.kind,
+            Kind::Change {
+                after: 6,
+                cursor: 7
+            }
+        );
         assert_eq!(change.bytes, "id: 7\ndata: <p>a</p>\ndata: <p>b</p>\n\n");
         let signal = Frame::signal("typing", "<i>alice</i>");
         assert_eq!(signal.kind, Kind::Signal);

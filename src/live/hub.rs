@@ -28,7 +28,7 @@ pub enum Handed {
     /// Nothing since its channel opened: each subscriber read the store
     /// itself when it subscribed.
     Nothing,
-    /// Every frame up to this seq went out on the channel (or was skipped
+    /// Every frame up to this cursor went out on the channel (or was skipped
     /// by a later one, which makes subscribers catch up from the store).
     UpTo(i64),
 }
@@ -86,7 +86,7 @@ impl Hub {
     pub fn publish(&self, room: &RoomName, frame: Frame) -> usize {
         // Clone the sender out so waking subscribers happens without the lock.
         let sender = self.lock().get_mut(room).map(|room| {
-            if let Kind::Change(cursor) = frame.kind {
+            if let Kind::Change { cursor, .. } = frame.kind {
                 room.handed = match room.handed {
                     Handed::UpTo(seq) if seq >= cursor => Handed::UpTo(seq),
                     _ => Handed::UpTo(cursor),
@@ -174,7 +174,7 @@ mod tests {
     use super::*;
 
     fn frame(seq: i64) -> Frame {
-        Frame::change(seq, "")
+        Frame::change(seq - 1, seq, "")
     }
 
     fn room(name: &str) -> RoomName {
@@ -189,7 +189,13 @@ mod tests {
         assert_eq!(hub.publish(&room("lobby"), frame(1)), 1);
         assert_eq!(hub.publish(&room("nobody"), frame(1)), 0);
         let got = lobby.recv().await.map(|f| f.kind);
-        assert_eq!(got.ok(), Some(Kind::Change(1)));
+        assert_eq!(
+            got.ok(),
+            Some(Kind::Change {
+                after: 0,
+                cursor: 1
+            })
+        );
         assert!(other
             .receiver
             .as_mut()

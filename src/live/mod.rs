@@ -18,17 +18,20 @@
 //! # Two kinds of event
 //! Everything a room's screens must agree on is a **change** with a
 //! cursor: the room's next number, gapless, in commit order, across
-//! instances (today a new message; its seq is the cursor). A change goes
-//! out as an SSE event with `id:` the cursor, and a feed writes it only as
-//! the next cursor it expects; anything it missed (a gap, a lag, a
-//! reconnect with `Last-Event-ID`) it reads from the store. An edit, a
-//! delete or a reaction will take the room's next cursor too and be read
-//! back in its current state ([`frame::Kind::Change`], and a store read
-//! "changed after N" in place of "messages after N"): nothing in the hub
-//! or the feed changes for it. An **ephemeral signal** (typing, presence)
-//! is a [`frame::Kind::Signal`]: a named event with no `id:`, written to
-//! whoever is live, never counted and never replayed, so it cannot move a
-//! client's `Last-Event-ID` or open a gap.
+//! instances. A post, an edit, a delete and a reaction are each one change;
+//! a message keeps the cursor of its latest change. A change goes out as an
+//! SSE event with `id:` the cursor and the message in its current state,
+//! and a feed writes it only if it follows what it wrote last
+//! ([`frame::Kind::Change`]); anything it missed (a gap, a lag, a reconnect
+//! with `Last-Event-ID`) it reads from the store as "messages changed after
+//! N", each once, in its current state. So a client that was away through
+//! three edits and a reaction gets one event with the final state, and in
+//! a room where people only post the cursor is the seq.
+//!
+//! An **ephemeral signal** (typing, presence) is a [`frame::Kind::Signal`]:
+//! a named event with no `id:`, written to whoever is live, never counted
+//! and never replayed, so it cannot move a client's `Last-Event-ID` or
+//! open a gap.
 
 pub mod feed;
 pub mod frame;
@@ -122,9 +125,10 @@ impl Live {
         }
     }
 
-    /// A message, rendered once, as a change frame.
-    fn frame(&self, message: &Message) -> Result<Frame, LiveError> {
+    /// A message in its current state, rendered once, as the change frame
+    /// at its cursor that follows the change at `after`.
+    fn frame(&self, after: i64, message: &Message) -> Result<Frame, LiveError> {
         let html = (self.render)(message).map_err(LiveError::Render)?;
-        Ok(Frame::change(message.seq, &html))
+        Ok(Frame::change(after, message.cursor, &html))
     }
 }

@@ -13,24 +13,40 @@ use super::{driver, Live};
 use crate::chat::{now_millis, Message};
 
 impl Live {
-    /// Renders each message once and hands the frame to its room's
-    /// subscribers here, in the order given (a room without subscribers
-    /// here costs no rendering). A message that cannot be
-    /// rendered is stored all the same: subscribers read it from the store
-    /// when they see the gap at the next one.
+    /// Renders each message of this instance's commits once and hands the
+    /// frame to its room's subscribers here, in the order given: each
+    /// change follows the cursor before it.
     pub fn publish(&self, messages: &[Message]) {
         for message in messages {
-            // Nobody here follows the room: nothing to render. Whoever
-            // subscribes later reads the store, which has it already.
-            if self.hub.handed(&message.room).is_none() {
-                continue;
+            self.publish_one(message.cursor - 1, message);
+        }
+    }
+
+    /// Publishes what a read of `room`'s "changes after `after`" returned:
+    /// each frame follows the one before, the first follows `after`.
+    pub(super) fn publish_read(&self, after: i64, messages: &[Message]) {
+        let mut after = after;
+        for message in messages {
+            self.publish_one(after, message);
+            after = message.cursor;
+        }
+    }
+
+    /// Renders `message` once (a room without subscribers here costs no
+    /// rendering) and publishes it as the change following `after`. A
+    /// message that cannot be rendered is stored all the same: subscribers
+    /// read it from the store when they see the gap at the next change.
+    fn publish_one(&self, after: i64, message: &Message) {
+        // Nobody here follows the room: nothing to render. Whoever
+        // subscribes later reads the store, which has it already.
+        if self.hub.handed(&message.room).is_none() {
+            return;
+        }
+        match self.frame(after, message) {
+            Ok(frame) => {
+                self.hub.publish(&message.room, frame);
             }
-            match self.frame(message) {
-                Ok(frame) => {
-                    self.hub.publish(&message.room, frame);
-                }
-                Err(error) => tracing::error!(%error, seq = message.seq, "cannot render message"),
-            }
+            Err(error) => tracing::error!(%error, cursor = message.cursor, "cannot render message"),
         }
     }
 

@@ -18,9 +18,9 @@ pub enum RelayEvent {
     Committed {
         /// The room.
         room: crate::chat::RoomName,
-        /// The first seq of the commit.
+        /// The cursor of the commit's first change.
         first: i64,
-        /// The last seq of the commit.
+        /// The cursor of the commit's last change.
         last: i64,
     },
     /// Another instance ended a membership (exit, a released name, a

@@ -16,6 +16,11 @@ fn router() -> Router {
         route::JOIN,
         route::ROOM,
         route::MESSAGES,
+        route::MESSAGE,
+        route::MESSAGE_EDIT,
+        route::MESSAGE_DELETE,
+        route::MESSAGE_ACTIONS,
+        route::REACTIONS,
         route::EVENTS,
         route::EXIT,
         route::MINE,
@@ -55,10 +60,16 @@ async fn every_builder_routes_to_its_pattern() {
         (room_before(&room, 7), route::ROOM),
         (messages(&room), route::MESSAGES),
         (history_before(&room, 7), route::MESSAGES),
+        (message_link(&room, 7), route::ROOM),
+        (message(&room, 7), route::MESSAGE),
+        (message_edit(&room, 7), route::MESSAGE_EDIT),
+        (message_delete(&room, 7), route::MESSAGE_DELETE),
+        (message_actions(&room, 7), route::MESSAGE_ACTIONS),
+        (reactions(&room, 7), route::REACTIONS),
         (events(&room), route::EVENTS),
         (events_after(&room, 7), route::EVENTS),
         (exit(&room), route::EXIT),
-        (mine_css(12), route::MINE),
+        (mine_css(12, "626f62"), route::MINE),
         (asset("natter.css", Some("abc")), route::ASSET),
         (asset("icon.svg", None), route::ASSET),
         (health().to_owned(), route::HEALTH),
@@ -76,8 +87,10 @@ fn urls_are_spelled_as_the_pages_and_tests_expect() {
     assert_eq!(room_before(&room, 71), "/rooms/lobby?before=71");
     assert_eq!(history_before(&room, 2), "/rooms/lobby/messages?before=2");
     assert_eq!(events_after(&room, 0), "/rooms/lobby/events?after=0");
+    assert_eq!(message_link(&room, 4), "/rooms/lobby#message-4");
+    assert_eq!(reactions(&room, 4), "/rooms/lobby/messages/4/reactions");
     assert_eq!(exit(&room), "/rooms/lobby/exit");
-    assert_eq!(mine_css(3), "/mine/3.css");
+    assert_eq!(mine_css(3, "626f62"), "/mine/3-626f62.css");
     assert_eq!(join_with(&room, None, None), "/join-room?room=lobby");
     assert_eq!(
         join_with(&room, None, Some(Why::Left)),

@@ -3,8 +3,9 @@
 //! A notification is sent inside the transaction that makes the change, so
 //! PostgreSQL delivers it if and only if the change commits, in commit
 //! order. Payloads carry ids, never HTML (they are limited to 8 KB):
-//! - `m {instance} {first} {last} {room}`: messages `first..=last` of
-//!   `room` were stored (by `insert_message`);
+//! - `m {instance} {first} {last} {room}`: the changes at cursors
+//!   `first..=last` of `room` were stored (posts by `insert_message`,
+//!   edits, deletes and reactions by `change_message`);
 //! - `x {instance} {member_id}`: a membership ended (exit, a released
 //!   name, a deleted session), so its streams must end everywhere.
 
@@ -37,7 +38,8 @@ pub(crate) fn new_instance_id() -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// The notification payload for a commit of messages `first..=last`.
+/// The notification payload for a commit of the changes at cursors
+/// `first..=last`.
 pub(crate) fn committed(instance: &str, room: &str, first: i64, last: i64) -> String {
     format!("m {instance} {first} {last} {room}")
 }

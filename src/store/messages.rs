@@ -1,33 +1,52 @@
-//! Messages: stored with a gapless per-room seq, read back in pages.
+//! Messages: stored with a gapless per-room seq and cursor, read back in
+//! pages (by seq) or as changes (by cursor), always in their current state.
 
 use super::batch::{self, Post};
 use super::{with_pool, Backend, Store, StoreError};
-use crate::chat::{Member, Message, MessageBody, RoomName};
+use crate::chat::{Emoji, Member, Message, MessageBody, Reaction, RoomName};
 
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(super) struct MessageRow {
     room: String,
     seq: i64,
+    cursor: i64,
     author_id: i64,
     author: String,
     body: String,
     created_at: i64,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+    reactions: i64,
 }
 
-impl From<MessageRow> for Message {
-    fn from(row: MessageRow) -> Self {
-        Self {
-            room: RoomName::stored(row.room),
-            seq: row.seq,
-            author_id: row.author_id,
-            author: row.author,
-            body: row.body,
-            created_at: row.created_at,
+impl MessageRow {
+    /// The message, without its reactions (see [`Store::with_reactions`]).
+    pub(super) fn into_message(self) -> Message {
+        Message {
+            room: RoomName::stored(self.room),
+            seq: self.seq,
+            cursor: self.cursor,
+            author_id: self.author_id,
+            author: self.author,
+            body: self.deleted_at.is_none().then_some(self.body),
+            created_at: self.created_at,
+            edited_at: self.edited_at,
+            reactions: Vec::new(),
         }
     }
 }
 
-const COLUMNS: &str = "room, seq, author_id, author, body, created_at";
+/// The columns of a [`MessageRow`].
+pub(super) const COLUMNS: &str =
+    "room, seq, cursor, author_id, author, body, created_at, edited_at, deleted_at, reactions";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ReactionRow {
+    seq: i64,
+    emoji: String,
+    member_id: i64,
+    name: String,
+}
 
 impl Store {
     /// Stores a message by `member` and returns it with its seq, once it is
@@ -90,33 +109,42 @@ impl Store {
         }
         let messages = with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
-            // Each room's seqs are claimed in one step: the next `count`.
-            let mut next_seq: Vec<(&RoomName, Option<i64>)> = Vec::with_capacity(rooms.len());
+            // Each room's seqs and cursors are claimed in one step: the
+            // next `count` of each.
+            let mut next: Vec<(&RoomName, Option<(i64, i64)>)> = Vec::with_capacity(rooms.len());
             for (room, count) in &rooms {
-                let last: Option<i64> = sqlx::query_scalar(
-                    "UPDATE rooms SET last_seq = last_seq + $2 WHERE name = $1 RETURNING last_seq",
+                let last: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE rooms SET last_seq = last_seq + $2, last_cursor = last_cursor + $2 \
+                     WHERE name = $1 RETURNING last_seq, last_cursor",
                 )
                 .bind(room.as_str())
                 .bind(*count)
                 .fetch_optional(&mut *tx)
                 .await?;
-                next_seq.push((room, last.map(|last| last - count + 1)));
+                next.push((
+                    room,
+                    last.map(|(seq, cursor)| (seq - count + 1, cursor - count + 1)),
+                ));
             }
             let messages: Vec<Option<Message>> = posts
                 .iter()
                 .map(|post| {
-                    let (_, next) = next_seq
+                    let (_, next) = next
                         .iter_mut()
                         .find(|(room, _)| **room == post.member.room)?;
-                    let seq = next.as_mut()?;
+                    let (seq, cursor) = next.as_mut()?;
                     *seq += 1;
+                    *cursor += 1;
                     Some(Message {
                         room: post.member.room.clone(),
                         seq: *seq - 1,
+                        cursor: *cursor - 1,
                         author_id: post.member.id,
                         author: post.member.name.as_str().to_owned(),
-                        body: post.body.as_str().to_owned(),
+                        body: Some(post.body.as_str().to_owned()),
                         created_at: post.now,
+                        edited_at: None,
+                        reactions: Vec::new(),
                     })
                 })
                 .collect();
@@ -125,24 +153,25 @@ impl Store {
                 // Statements whose text depends on the batch size are not
                 // kept prepared: they would crowd out the fixed ones.
                 let mut insert = sqlx::QueryBuilder::<Db>::new(
-                    "INSERT INTO messages (room, seq, author_id, author, body, created_at) ",
+                    "INSERT INTO messages (room, seq, cursor, author_id, author, body, created_at) ",
                 );
                 insert.push_values(&stored, |mut row, message| {
                     row.push_bind(message.room.as_str())
                         .push_bind(message.seq)
+                        .push_bind(message.cursor)
                         .push_bind(message.author_id)
                         .push_bind(&message.author)
-                        .push_bind(&message.body)
+                        .push_bind(message.body.as_deref().unwrap_or_default())
                         .push_bind(message.created_at);
                 });
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
             if let Some(instance) = notify {
                 // Delivered to the other instances on commit, in commit
-                // order; one per room names its newest seq, and the
-                // listeners read everything up to it.
-                for ((room, next), (_, count)) in next_seq.iter().zip(&rooms) {
-                    if let Some(next) = next {
+                // order; one per room names the cursors it took, and the
+                // listeners read every change up to the last.
+                for ((room, next), (_, count)) in next.iter().zip(&rooms) {
+                    if let Some((_, next)) = next {
                         let (first, last) = (next - count, next - 1);
                         sqlx::query("SELECT pg_notify($1, $2)")
                             .bind(super::listen::CHANNEL)
@@ -170,7 +199,7 @@ impl Store {
     }
 
     /// Up to `limit` messages with seq below `before` (all, for `i64::MAX`),
-    /// the newest of them, oldest first.
+    /// the newest of them, oldest first, in their current state.
     #[tracing::instrument(skip(self), err)]
     pub async fn messages_before(
         &self,
@@ -190,19 +219,21 @@ impl Store {
                 .await?
         });
         rows.reverse();
-        Ok(rows.into_iter().map(Message::from).collect())
+        self.with_reactions(room, rows).await
     }
 
-    /// Up to `limit` messages with seq above `after`, oldest first.
+    /// Up to `limit` messages that changed after cursor `after`, each once
+    /// in its current state, in cursor order: what a stream that has seen
+    /// every change up to `after` is missing.
     #[tracing::instrument(skip(self), err)]
-    pub async fn messages_after(
+    pub async fn changes_after(
         &self,
         room: &RoomName,
         after: i64,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            "SELECT {COLUMNS} FROM messages WHERE room = $1 AND cursor > $2 ORDER BY cursor LIMIT $3"
         );
         let rows: Vec<MessageRow> = with_pool!(self, |pool, Db| {
             sqlx::query_as(&sql)
@@ -212,18 +243,98 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        Ok(rows.into_iter().map(Message::from).collect())
+        self.with_reactions(room, rows).await
     }
 
-    /// The seq of the room's newest message (0 for none or no room).
+    /// The message `seq` of `room` in its current state, if there is one.
     #[tracing::instrument(skip(self), err)]
-    pub async fn last_seq(&self, room: &RoomName) -> Result<i64, StoreError> {
-        let seq: Option<i64> = with_pool!(self, |pool, Db| {
-            sqlx::query_scalar("SELECT last_seq FROM rooms WHERE name = $1")
+    pub async fn message(&self, room: &RoomName, seq: i64) -> Result<Option<Message>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM messages WHERE room = $1 AND seq = $2");
+        let row: Option<MessageRow> = with_pool!(self, |pool, Db| {
+            sqlx::query_as(&sql)
+                .bind(room.as_str())
+                .bind(seq)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(self.with_reactions(room, Vec::from_iter(row)).await?.pop())
+    }
+
+    /// The room's newest cursor (0 for none or no room).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn last_cursor(&self, room: &RoomName) -> Result<i64, StoreError> {
+        let cursor: Option<i64> = with_pool!(self, |pool, Db| {
+            sqlx::query_scalar("SELECT last_cursor FROM rooms WHERE name = $1")
                 .bind(room.as_str())
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(seq.unwrap_or(0))
+        Ok(cursor.unwrap_or(0))
     }
+
+    /// The messages of `rows` with their reactions, read in one query for
+    /// those that have any (most have none, and cost nothing).
+    async fn with_reactions(
+        &self,
+        room: &RoomName,
+        rows: Vec<MessageRow>,
+    ) -> Result<Vec<Message>, StoreError> {
+        let reacted: Vec<i64> = rows
+            .iter()
+            .filter(|row| row.reactions > 0)
+            .map(|row| row.seq)
+            .collect();
+        let mut messages: Vec<Message> = rows.into_iter().map(MessageRow::into_message).collect();
+        if reacted.is_empty() {
+            return Ok(messages);
+        }
+        let reactions: Vec<ReactionRow> = with_pool!(self, |pool, Db| {
+            let mut query = sqlx::QueryBuilder::<Db>::new(
+                "SELECT seq, emoji, member_id, name FROM reactions WHERE room = ",
+            );
+            query.push_bind(room.as_str()).push(" AND seq IN (");
+            let mut seqs = query.separated(", ");
+            for seq in &reacted {
+                seqs.push_bind(*seq);
+            }
+            query.push(") ORDER BY seq, reacted_at, member_id");
+            query
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(pool)
+                .await?
+        });
+        for message in &mut messages {
+            message.reactions = gather_reactions(
+                reactions
+                    .iter()
+                    .filter(|reaction| reaction.seq == message.seq),
+            );
+        }
+        Ok(messages)
+    }
+}
+
+/// One message's reaction rows (in the order people reacted) as its
+/// reactions, in the fixed set's order. A row whose emoji left the set is
+/// not shown.
+pub(super) fn gather_reactions<'a>(rows: impl Iterator<Item = &'a ReactionRow>) -> Vec<Reaction> {
+    let mut reactions: Vec<Reaction> = Vec::new();
+    for row in rows {
+        let Ok(emoji) = Emoji::parse(&row.emoji) else {
+            continue;
+        };
+        match reactions
+            .iter_mut()
+            .find(|reaction| reaction.emoji == emoji)
+        {
+            Some(reaction) => reaction.by.push((row.member_id, row.name.clone())),
+            None => reactions.push(Reaction {
+                emoji,
+                by: vec![(row.member_id, row.name.clone())],
+            }),
+        }
+    }
+    reactions.sort_by_key(|reaction| reaction.emoji);
+    reactions
 }

@@ -26,6 +26,7 @@
 
 mod batch;
 mod cache;
+mod changes;
 mod listen;
 mod members;
 mod messages;
