@@ -209,9 +209,18 @@ pub async fn until_cursor(stream: &mut Sse, cursor: i64, wait: Duration) -> Vec<
     }
 }
 
-/// The member id in a room page's `/mine/{id}.css` link.
-pub fn mine_id(page: &str) -> i64 {
-    let at = page.find("/mine/").expect("a mine sheet") + "/mine/".len();
-    let end = page[at..].find(".css").expect("the sheet's name ends");
-    page[at..at + end].parse().expect("a numeric member id")
+/// The viewer's own style sheet a room page links (`/mine/{id}…css`) and
+/// the member id it starts with.
+pub fn mine_sheet(page: &str) -> (i64, String) {
+    let at = page.find("/mine/").expect("a mine sheet");
+    let end = at + page[at..].find(".css").expect("the sheet's name ends") + ".css".len();
+    let sheet = &page[at..end];
+    let digits: String = sheet["/mine/".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (
+        digits.parse().expect("a numeric member id"),
+        sheet.to_owned(),
+    )
 }

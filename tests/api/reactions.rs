@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{
-    anchor, cursor, header, json_of, message, mine_id, react, read, stored, until_cursor, HTMX,
+    anchor, cursor, header, json_of, message, mine_sheet, react, read, stored, until_cursor, HTMX,
     JSON,
 };
 use natter_kit::{presets, spawn_app, spawn_app_with, Backend};
@@ -63,11 +63,11 @@ async fn a_reaction_toggles_on_and_off(backend: Backend) {
     let response = bob.post_form_with(&path, HTMX, &[("emoji", "👍")]).await;
     let html = response.text().await.expect("body");
     let (_, page) = bob.text("/rooms/lobby").await;
-    let id = mine_id(&page);
+    let (id, sheet) = mine_sheet(&page);
     assert!(html.contains(r#"value="👍""#), "{html}");
     assert!(html.contains(r#"<span class="count">1</span>"#), "{html}");
     assert!(html.contains(&format!(r#"data-by="{id}""#)), "{html}");
-    let (_, sheet) = bob.text(&format!("/mine/{id}.css")).await;
+    let (_, sheet) = bob.text(&sheet).await;
     assert!(
         sheet.contains(&format!(r#".reaction[data-by~="{id}"]"#)),
         "{sheet}"
