@@ -122,7 +122,16 @@ async fn htmx_edits_get_the_message_fragment_back(backend: Backend) {
         "{html}"
     );
     assert!(html.contains(r#"class="edited""#), "{html}");
+    assert!(
+        html.contains(r#"title="Edited "#),
+        "the time on hover: {html}"
+    );
     assert!(html.contains(r#"data-cursor="2""#), "{html}");
+    let actions = format!(r#"href="{}/actions""#, message("lobby", seq));
+    assert!(
+        html.contains(&actions),
+        "a way in without JavaScript: {html}"
+    );
 }
 
 /// Another member, and the same name joined from another browser after
