@@ -14,6 +14,7 @@ mod hints;
 mod join;
 mod limit;
 mod messages;
+mod people;
 mod respond;
 mod room_page;
 mod rooms;
@@ -92,6 +93,7 @@ where
         .merge(rooms::router())
         .merge(messages::router())
         .merge(changes::router())
+        .merge(people::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))
         .route(route::FAVICON, get(assets::favicon))

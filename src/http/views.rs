@@ -10,13 +10,14 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::chat::{Message, RoomName, Username};
 use crate::live::RenderError;
-use crate::paths;
 
 mod body;
 mod message_pages;
+mod people;
 
 pub use body::body_html;
 pub use message_pages::{ActionsPage, EditPage};
+pub use people::{members_html, typist_html, MembersPanel, MyRooms, RoomUnread};
 
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -204,6 +205,12 @@ pub struct RoomPage {
     pub me_id: i64,
     /// The id mentions of the viewer carry.
     pub me_mention: String,
+    /// How many are here.
+    pub here_count: usize,
+    /// The members panel, rendered.
+    pub members: String,
+    /// The session's rooms, rendered.
+    pub rooms: String,
     /// The newest messages.
     pub history: HistoryPartial,
     /// The room's cursor when the page was read: the stream replays every
@@ -232,22 +239,8 @@ pub struct JoinPage {
     pub room_error: Option<String>,
     /// A sentence above the form (e.g. why the user is back here).
     pub notice: Option<String>,
-    /// The rooms this session is in: (room, name).
-    pub rooms: Vec<(String, String)>,
-}
-
-impl JoinPage {
-    /// (link, room, name) for each room of "Your rooms". The rooms come
-    /// from the session, which only ever holds parsed room names.
-    fn room_links(&self) -> Vec<(String, &str, &str)> {
-        self.rooms
-            .iter()
-            .filter_map(|(room, name)| {
-                let link = paths::room(&RoomName::parse(room).ok()?);
-                Some((link, room.as_str(), name.as_str()))
-            })
-            .collect()
-    }
+    /// The rooms this session is in, with their unread counts.
+    pub rooms: MyRooms,
 }
 
 /// The style sheet that puts one viewer's own messages on the right,
