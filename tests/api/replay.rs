@@ -54,7 +54,7 @@ async fn open(user: &User, query: &str, headers: HeaderMap) -> Sse {
         .open_events(&format!("/rooms/lobby/events{query}"), headers)
         .await;
     assert_eq!(response.status(), reqwest::StatusCode::OK);
-    Sse::new(response).numbered_only()
+    Sse::new(response)
 }
 
 /// A client at cursor 5 misses a post, three edits of one message, a
@@ -146,11 +146,8 @@ async fn a_live_subscriber_sees_each_change_as_it_happens(backend: Backend) {
     let (alice, bob) = (app.user(), app.user());
     alice.join("alice", "lobby").await;
     bob.join("bob", "lobby").await;
-    let mut bobs = bob.events("lobby", HeaderMap::new()).await.numbered_only();
-    let mut alices = alice
-        .events("lobby", HeaderMap::new())
-        .await
-        .numbered_only();
+    let mut bobs = bob.events("lobby", HeaderMap::new()).await;
+    let mut alices = alice.events("lobby", HeaderMap::new()).await;
     let mut seen = Vec::new();
 
     let first = alice.say_json("lobby", "frist").await;
@@ -247,11 +244,8 @@ async fn an_edit_on_one_instance_reaches_a_stream_on_the_other(backend: Backend)
     carol.join("carol", "lobby").await;
     let bob = b.user();
     bob.join("bob", "lobby").await;
-    let mut on_a = alice
-        .events("lobby", HeaderMap::new())
-        .await
-        .numbered_only();
-    let mut on_b = bob.events("lobby", HeaderMap::new()).await.numbered_only();
+    let mut on_a = alice.events("lobby", HeaderMap::new()).await;
+    let mut on_b = bob.events("lobby", HeaderMap::new()).await;
 
     let seq = alice.say_json("lobby", "hi tehre").await;
     assert_changes(&on_b.take(1, WAIT).await, &[(seq, 1)]);
