@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod changes;
 mod feedback;
 mod history;
 mod install;
@@ -11,6 +12,9 @@ mod join;
 mod lifecycle;
 mod membership;
 mod messages;
+mod reactions;
+mod refusals;
+mod replay;
 mod scale;
 mod security;
 mod serve;
