@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod changes;
 mod feedback;
 mod history;
 mod install;
@@ -13,6 +14,9 @@ mod membership;
 mod mentions;
 mod messages;
 mod presence;
+mod reactions;
+mod refusals;
+mod replay;
 mod scale;
 mod security;
 mod serve;

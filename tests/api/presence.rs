@@ -9,8 +9,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    attr, events_during, get_json, is_signal, listed, members, next_where, text_of, whoami, Listed,
-    SOON,
+    attr, events_during, is_signal, listed, members, next_where, text_of, whoami, Listed, SOON,
 };
 use natter_kit::{spawn_app, spawn_pair, Backend, Event, Sse, User};
 
@@ -250,7 +249,7 @@ async fn only_members_may_ask_who_is_here(backend: Backend) {
     ] {
         let (status, _) = user.text("/rooms/lobby/members").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{who}, HTML");
-        let (status, json) = get_json(&user, "/rooms/lobby/members").await;
+        let (status, json) = user.get_json("/rooms/lobby/members").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{who}, JSON");
         assert!(!json.to_string().contains("alice"), "{who}: {json}");
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{get_json, header, text_of};
+use crate::helpers::{header, text_of};
 use natter_kit::{spawn_app, Backend, User};
 
 natter_kit::on_both_backends!(
@@ -20,7 +20,7 @@ natter_kit::on_both_backends!(
 
 /// The session's rooms from `GET /rooms` JSON: room → (name, unread).
 async fn my_rooms(user: &User) -> BTreeMap<String, (String, i64)> {
-    let (status, json) = get_json(user, "/rooms").await;
+    let (status, json) = user.get_json("/rooms").await;
     assert_eq!(status, StatusCode::OK, "{json}");
     json.as_array()
         .unwrap_or_else(|| panic!("a JSON array: {json}"))
@@ -270,7 +270,7 @@ async fn the_room_list_and_the_join_page_show_the_counts(backend: Backend) {
     }
 
     let stranger = app.user();
-    let (status, json) = get_json(&stranger, "/rooms").await;
+    let (status, json) = stranger.get_json("/rooms").await;
     assert_eq!((status, json), (StatusCode::OK, serde_json::json!([])));
     let (status, html) = stranger.text("/rooms").await;
     assert_eq!(status, StatusCode::OK);
