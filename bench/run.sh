@@ -166,6 +166,20 @@ mixed() {
   "$BENCH" summary "$RESULTS"
 }
 
+# A 1,000-member room with the usual posting (5 messages/s), without and
+# with one typing signal per second (docs/BENCHMARKS.md, "Typing"),
+# interleaved, labelled "quiet" and "typing".
+typing() {
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== typing round $round of $ROUNDS ($(cut -d' ' -f1-3 /proc/loadavg))"
+    LABEL=quiet fanout natter 1000 50 5
+    target=natter; start natter
+    LABEL=typing bench fanout -n 1000 -m 50 --rate 5 --typing 1 || echo "run failed: typing" >&2
+    stop_server
+  done
+  "$BENCH" summary "$RESULTS"
+}
+
 case "${1:-table}" in
   table) table ;;
   fanout) fanout "${@:2}" ;;
@@ -174,6 +188,7 @@ case "${1:-table}" in
   page) page ;;
   ab) ab "$2" "$3" ;;
   mixed) mixed ;;
+  typing) typing ;;
   smoke) cd "$repo" && cargo run -p natter-bench -- smoke ;;
   *) sed -n '2,18p' "$0"; exit 2 ;;
 esac
