@@ -18,7 +18,9 @@ mod converge;
 mod forms;
 mod history;
 mod layout;
+mod people;
 mod resilience;
 mod scale;
 mod screens;
 mod text;
+
