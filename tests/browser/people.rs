@@ -186,7 +186,11 @@ async fn typing_shows_for_the_others_and_ends_when_he_stops_or_sends() {
         alice.text("#typing").await == typing
     })
     .await;
-    assert_eq!(watched(&alice).await.0, 0, "typing left the live region calm");
+    assert_eq!(
+        watched(&alice).await.0,
+        0,
+        "typing left the live region calm"
+    );
     body.send_keys(&char::from(Key::Enter).to_string())
         .await
         .expect("send");
@@ -226,7 +230,10 @@ async fn reconnecting_shows_while_the_server_is_down_and_nothing_is_lost() {
         .await;
     }
     rig.server.restart().await;
-    rig.bot("carol", "down").await.say("while you came back").await;
+    rig.bot("carol", "down")
+        .await
+        .say("while you came back")
+        .await;
 
     for (who, browser) in [("alice", &alice), ("bob", &bob)] {
         // The client's back-off may have grown while the server was down.

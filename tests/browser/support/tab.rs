@@ -27,8 +27,9 @@ impl Browser {
         .await;
     }
 
-    /// Allows this site's desktop notifications, as the person would in
-    /// the browser's prompt (WebDriver's permissions extension).
+    /// Allows desktop notifications for the site of the page now open, as
+    /// the person would in the browser's prompt (WebDriver's permissions
+    /// extension).
     pub async fn allow_notifications(&self) {
         self.client
             .issue_cmd(SetPermission {
