@@ -18,10 +18,10 @@ mod converge;
 mod forms;
 mod history;
 mod layout;
+mod mentions;
 mod people;
 mod resilience;
 mod scale;
 mod screens;
 mod text;
-
-mod mentions;
+mod unread;
