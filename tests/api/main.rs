@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod changes;
 mod feedback;
 mod history;
 mod install;
@@ -10,9 +11,16 @@ mod instances;
 mod join;
 mod lifecycle;
 mod membership;
+mod mentions;
 mod messages;
+mod presence;
+mod reactions;
+mod refusals;
+mod replay;
 mod scale;
 mod security;
 mod serve;
 mod stream;
+mod typing;
+mod unread;
 mod wire;

@@ -109,14 +109,14 @@ async fn without_javascript_each_change_is_a_form_back_to_the_room() {
         plain.path().await == format!("/rooms/{ROOM}/messages/1/edit")
     })
     .await;
-    let body = plain.find("textarea#body").await;
+    let body = plain.find("textarea[name=body]").await;
     assert_eq!(
         body.prop("value").await.expect("value").as_deref(),
         Some("typo hre")
     );
     body.clear().await.expect("clear");
     body.send_keys("typo here").await.expect("type");
-    let save = "form:has(textarea#body) button[type=submit]";
+    let save = "form:has(textarea[name=body]) button[type=submit]";
     assert_eq!(plain.text(save).await, "Save");
     click(&plain, save).await;
     back_in_the_room(&plain, 1).await;
