@@ -250,7 +250,9 @@ async fn a_mention_rings_a_notification_only_while_hidden() {
     let rung = || async { bob.js("return window.rung", vec![]).await };
 
     bob.hide().await;
+    // The composer is busy while a message goes: one at a time.
     alice.say("nothing for bob").await;
+    alice.sees_last("nothing for bob").await;
     alice.say("@bob are you there?").await;
     alice.sees_last("@bob are you there?").await;
     eventually("bob's title marks the mention", || async {
