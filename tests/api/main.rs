@@ -2,8 +2,10 @@
 //! per test, every test on SQLite and on PostgreSQL.
 
 mod helpers;
+mod markup;
 
 mod feedback;
+mod format;
 mod history;
 mod install;
 mod instances;
