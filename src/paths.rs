@@ -85,6 +85,30 @@ pub fn join_with(room: &RoomName, name: Option<&str>, why: Option<Why>) -> Strin
     format!("{}?{}", route::JOIN, query(&pairs))
 }
 
+/// `/join-room?room=…&next=…`: the join form, which goes on to `next` (a
+/// page of that room, see [`next_in_room`]) once joined.
+pub fn join_then(room: &RoomName, next: &str) -> String {
+    format!(
+        "{}?{}",
+        route::JOIN,
+        query(&[("room", room.as_str()), ("next", next)])
+    )
+}
+
+/// `next` if it is a page of `room` on this site, for going on after a
+/// join: a path (not `//host` nor `/\host`, which browsers read as
+/// another site), of printable ASCII, under `/rooms/{room}`. Anything else
+/// is `None`: the join goes to the room, never elsewhere.
+pub fn next_in_room(room: &RoomName, next: &str) -> Option<String> {
+    let here = self::room(room);
+    let rest = next.strip_prefix(&here)?;
+    let local = next.len() <= 512
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && (rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        && !rest.starts_with("//");
+    local.then(|| next.to_owned())
+}
+
 /// `/rooms/{room}`: the room's newest messages.
 pub fn room(room: &RoomName) -> String {
     format!("/rooms/{room}")
@@ -112,9 +136,11 @@ pub fn history_before(room: &RoomName, seq: i64) -> String {
     format!("/rooms/{room}/messages?before={seq}")
 }
 
-/// `/rooms/{room}#message-{seq}`: a message in its room, for links.
+/// `/rooms/{room}/messages/{seq}#message-{seq}`: a message's permalink,
+/// for links. The fragment lets a browser without scripts scroll to the
+/// message and highlight it (`:target`).
 pub fn message_link(room: &RoomName, seq: i64) -> String {
-    format!("/rooms/{room}#message-{seq}")
+    format!("/rooms/{room}/messages/{seq}#message-{seq}")
 }
 
 /// `/rooms/{room}/messages/{seq}`: one message (JSON, `PATCH`, `DELETE`).

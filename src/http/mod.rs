@@ -14,6 +14,7 @@ mod hints;
 mod join;
 mod limit;
 mod messages;
+mod permalink;
 mod respond;
 mod room_page;
 mod rooms;

@@ -22,6 +22,8 @@ pub struct Extras {
     pub draft: String,
     /// Why the last post failed, shown in the composer.
     pub error: Option<String>,
+    /// Show the messages around this seq, it highlighted (a permalink).
+    pub around: Option<i64>,
 }
 
 /// The room page for `member`, with `status` (200, or the failed post's).
@@ -37,25 +39,33 @@ pub async fn render(
     // replayed by the stream, and a message already shown in its newest
     // state is replaced by the same state, never shown twice.
     let cursor = state.store.last_cursor(room).await?;
-    let messages = state
-        .store
-        .messages_before(room, before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
-        .await?;
+    let (history, live, newer) = match extras.around {
+        Some(seq) => super::permalink::window(state, room, seq).await?,
+        None => {
+            let messages = state
+                .store
+                .messages_before(room, before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
+                .await?;
+            // An older page is a snapshot to read: live messages would land
+            // below it with a gap, so it links back to the newest instead.
+            (HistoryPartial::new(room, messages), before.is_none(), None)
+        }
+    };
     let page = RoomPage {
         room: room.clone(),
         me: member.name.to_string(),
         me_id: member.id,
         me_mention: member.name.mention_id().as_str().to_owned(),
-        history: HistoryPartial::new(room, messages),
+        history,
         cursor,
-        // An older page is a snapshot to read: live messages would land
-        // below it with a gap, so it links back to the newest instead.
-        live: before.is_none(),
+        live,
+        linked: extras.around,
+        newer,
         notice: extras.notice,
         composer: Composer {
             room: room.clone(),
             value: extras.draft,
-            autofocus: extras.error.is_some() || before.is_none(),
+            autofocus: extras.error.is_some() || live && extras.around.is_none(),
             error: extras.error,
             retry: retryable(status),
         },

@@ -13,6 +13,7 @@ mod join;
 mod lifecycle;
 mod membership;
 mod messages;
+mod permalink;
 mod scale;
 mod security;
 mod serve;
