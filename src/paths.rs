@@ -43,6 +43,10 @@ pub mod route {
     pub const EVENTS: &str = "/rooms/{room}/events";
     /// Leaving a room (`POST`).
     pub const EXIT: &str = "/rooms/{room}/exit";
+    /// Searching a room's messages (`GET`, `?q=`).
+    pub const SEARCH: &str = "/rooms/{room}/search";
+    /// A room's whole history as JSON lines or text (`GET`).
+    pub const EXPORT: &str = "/rooms/{room}/export";
     /// A viewer's own style sheet, `{id}-{mention}.css` (or `{id}.css`).
     pub const MINE: &str = "/mine/{file}";
     /// The embedded static files.
@@ -183,6 +187,30 @@ pub fn events_after(room: &RoomName, cursor: i64) -> String {
 /// `/rooms/{room}/exit`: leaving the room.
 pub fn exit(room: &RoomName) -> String {
     format!("/rooms/{room}/exit")
+}
+
+/// `/rooms/{room}/search`: the search form.
+pub fn search(room: &RoomName) -> String {
+    format!("/rooms/{room}/search")
+}
+
+/// `/rooms/{room}/search?q=…[&before={seq}]`: the messages holding the
+/// words of `q`, newest first (with `before`, those older than `seq`).
+pub fn search_for(room: &RoomName, q: &str, before: Option<i64>) -> String {
+    let before = before.map(|seq| seq.to_string());
+    let mut pairs = vec![("q", q)];
+    pairs.extend(before.as_deref().map(|seq| ("before", seq)));
+    format!("/rooms/{room}/search?{}", query(&pairs))
+}
+
+/// `/rooms/{room}/export`: the room's history as JSON lines.
+pub fn export(room: &RoomName) -> String {
+    format!("/rooms/{room}/export")
+}
+
+/// `/rooms/{room}/export?format=txt`: the room's history as plain text.
+pub fn export_txt(room: &RoomName) -> String {
+    format!("/rooms/{room}/export?format=txt")
 }
 
 /// `/mine/{id}-{mention}.css`: the style sheet for member `id`'s own

@@ -18,6 +18,7 @@ mod permalink;
 mod respond;
 mod room_page;
 mod rooms;
+mod search;
 mod session;
 mod sessions;
 pub mod views;
@@ -93,6 +94,7 @@ where
         .merge(rooms::router())
         .merge(messages::router())
         .merge(changes::router())
+        .merge(search::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))
         .route(route::FAVICON, get(assets::favicon))

@@ -14,9 +14,11 @@ use crate::paths;
 
 mod body;
 mod message_pages;
+pub mod search_page;
 
 pub use body::body_html;
 pub use message_pages::{ActionsPage, EditPage};
+pub use search_page::{ResultView, SearchPage};
 
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;

@@ -23,6 +23,8 @@ fn router() -> Router {
         route::REACTIONS,
         route::EVENTS,
         route::EXIT,
+        route::SEARCH,
+        route::EXPORT,
         route::MINE,
         route::ASSET,
         route::FAVICON,
@@ -70,6 +72,10 @@ async fn every_builder_routes_to_its_pattern() {
         (events(&room), route::EVENTS),
         (events_after(&room, 7), route::EVENTS),
         (exit(&room), route::EXIT),
+        (search(&room), route::SEARCH),
+        (search_for(&room, "a b&c", Some(7)), route::SEARCH),
+        (export(&room), route::EXPORT),
+        (export_txt(&room), route::EXPORT),
         (mine_css(12, "626f62"), route::MINE),
         (asset("natter.css", Some("abc")), route::ASSET),
         (asset("icon.svg", None), route::ASSET),
@@ -111,6 +117,10 @@ fn query_values_are_percent_encoded() {
         "/join-room?room=lobby&name=Zo%C3%AB+%3Cb%3E%26&why=lost"
     );
     assert_eq!(room_from(&room, "a&b=c"), "/rooms/lobby?from=a%26b%3Dc");
+    assert_eq!(
+        search_for(&room, "a b&c", Some(7)),
+        "/rooms/lobby/search?q=a+b%26c&before=7"
+    );
 }
 
 #[test]

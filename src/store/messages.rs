@@ -297,7 +297,7 @@ impl Store {
 
     /// The messages of `rows` with their reactions, read in one query for
     /// those that have any (most have none, and cost nothing).
-    async fn with_reactions(
+    pub(super) async fn with_reactions(
         &self,
         room: &RoomName,
         rows: Vec<MessageRow>,

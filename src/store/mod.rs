@@ -30,6 +30,7 @@ mod changes;
 mod listen;
 mod members;
 mod messages;
+mod search;
 pub mod sqlite;
 
 use std::str::FromStr;
@@ -47,6 +48,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::JoinOutcome;
+pub use search::{Hit, MARK_END, MARK_START};
 pub use sqlite::Writer;
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$db` to its

@@ -15,6 +15,7 @@ mod membership;
 mod messages;
 mod permalink;
 mod scale;
+mod search;
 mod security;
 mod serve;
 mod stream;
