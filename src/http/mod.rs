@@ -9,6 +9,7 @@ pub mod assets;
 mod changes;
 mod error;
 mod events;
+mod export;
 mod guard;
 mod hints;
 mod join;
@@ -95,6 +96,7 @@ where
         .merge(messages::router())
         .merge(changes::router())
         .merge(search::router())
+        .merge(export::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))
         .route(route::FAVICON, get(assets::favicon))

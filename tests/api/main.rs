@@ -4,6 +4,7 @@
 mod helpers;
 mod markup;
 
+mod export;
 mod feedback;
 mod format;
 mod history;
