@@ -38,6 +38,14 @@ pub mod route {
     pub const MESSAGE_ACTIONS: &str = "/rooms/{room}/messages/{seq}/actions";
     /// Toggling one's reaction to a message (`POST`).
     pub const REACTIONS: &str = "/rooms/{room}/messages/{seq}/reactions";
+    /// Who is in a room (`GET`).
+    pub const MEMBERS: &str = "/rooms/{room}/members";
+    /// A typing signal (`POST`).
+    pub const TYPING: &str = "/rooms/{room}/typing";
+    /// How far the member has read (`POST`).
+    pub const READ: &str = "/rooms/{room}/read";
+    /// The session's rooms with their unread counts (`GET`).
+    pub const MY_ROOMS: &str = "/rooms";
     /// A room's live stream. Connections that open with a `GET` for it are
     /// written by natter itself (see `serve::head`).
     pub const EVENTS: &str = "/rooms/{room}/events";
@@ -171,6 +179,26 @@ pub fn message_actions(room: &RoomName, seq: i64) -> String {
 /// `/rooms/{room}/messages/{seq}/reactions`: where a reaction is toggled.
 pub fn reactions(room: &RoomName, seq: i64) -> String {
     format!("/rooms/{room}/messages/{seq}/reactions")
+}
+
+/// `/rooms/{room}/members`: who is in the room.
+pub fn members(room: &RoomName) -> String {
+    format!("/rooms/{room}/members")
+}
+
+/// `/rooms/{room}/typing`: where typing signals go.
+pub fn typing(room: &RoomName) -> String {
+    format!("/rooms/{room}/typing")
+}
+
+/// `/rooms/{room}/read`: where the read position goes.
+pub fn read(room: &RoomName) -> String {
+    format!("/rooms/{room}/read")
+}
+
+/// `/rooms`: the session's rooms with their unread counts.
+pub fn my_rooms() -> &'static str {
+    route::MY_ROOMS
 }
 
 /// `/rooms/{room}/events`: the room's live stream from now.

@@ -16,7 +16,7 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::config::Config;
 use crate::http::{self, views, AppState, Evicting, Limits};
-use crate::live::Live;
+use crate::live::{self, Live};
 use crate::serve;
 use crate::store::{Pool, SessionCache, Store, Writer};
 
@@ -49,7 +49,12 @@ impl App {
         let (store, commits) = Store::connect(&config.database_url, &writer).await?;
         store.migrate().await?;
         let shutdown = CancellationToken::new();
-        let live = Live::new(store.clone(), views::message_html, &shutdown);
+        let renders = live::Views {
+            message: views::message_html,
+            members: views::members_html,
+            typist: views::typist_html,
+        };
+        let live = Live::new(store.clone(), renders, &shutdown);
         let state = AppState {
             store: store.clone(),
             live: live.clone(),

@@ -1,6 +1,7 @@
 //! Request-rate modes: many posters as fast as acknowledgements come back
 //! (optionally with subscribers listening), and the room page.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,13 @@ pub struct PostArgs {
     /// Bytes of message text.
     #[arg(long, default_value_t = 300)]
     pub size: usize,
+    /// Percent of requests that toggle a reaction instead of posting
+    /// (the mixed workload: `--reactions 15 --edits 5`).
+    #[arg(long, default_value_t = 0)]
+    pub reactions: usize,
+    /// Percent of requests that edit the poster's own message.
+    #[arg(long, default_value_t = 0)]
+    pub edits: usize,
 }
 
 /// The page workload.
@@ -112,18 +120,38 @@ pub async fn posts(target: &Target, pid: Option<u32>, args: &PostArgs) -> Result
         .map(|stream| tokio::spawn(sse::listen(stream, shared.clone())))
         .collect();
     let cookies = target.join_many("p", args.posters, 16).await?;
+    // Each poster's own message, for edits and reactions to change.
+    let own = if args.reactions + args.edits > 0 {
+        own_messages(target, &cookies).await?
+    } else {
+        HashMap::new()
+    };
+    let setup_posts = own.len() as u64;
     let (size, publisher, clock) = (args.size, target.clone(), shared.clone());
+    let (reactions, edits) = (args.reactions, args.edits);
     let (gen_start, server_start) = (sample(None)?, sample(pid)?);
-    let (latencies, failed) = hammer(target, cookies, args.secs, move |cookie, seq| {
-        publisher.publish_request(cookie, &message_text(seq, clock.now_us(), size))
+    let (latencies, failed) = hammer(target, cookies, args.secs, move |cookie, n| {
+        let text = message_text(n, clock.now_us(), size);
+        let mine = cookie
+            .as_deref()
+            .and_then(|cookie| own.get(cookie))
+            .copied();
+        match (n % 100, mine) {
+            (roll, Some(seq)) if roll < edits => publisher.edit_request(cookie, seq, &text),
+            (roll, Some(seq)) if roll < edits + reactions => {
+                publisher.react_request(cookie, seq, EMOJI[n % EMOJI.len()])
+            }
+            _ => publisher.publish_request(cookie, &text),
+        }
     })
     .await?;
     let (server_end, gen_end) = (sample(pid)?, sample(None)?);
     let acked = latencies.len() as u64;
+    // The setup's own messages reach the subscribers too.
     let expected = if args.elsewhere {
         0
     } else {
-        acked * args.subscribers as u64
+        (acked + setup_posts) * args.subscribers as u64
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while shared.delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
@@ -151,8 +179,34 @@ pub async fn posts(target: &Target, pid: Option<u32>, args: &PostArgs) -> Result
         "subscribers": args.subscribers,
         "elsewhere": args.elsewhere,
         "size": size,
+        "reactions_pct": args.reactions,
+        "edits_pct": args.edits,
     });
     Ok(Run::new("posts", target, config, metrics))
+}
+
+/// Reactions the mixed workload toggles (short names: plain ASCII forms).
+const EMOJI: [&str; 6] = ["+1", "heart", "joy", "tada", "open_mouth", "eyes"];
+
+/// Posts one message per poster; returns each poster's message seq.
+async fn own_messages(target: &Target, cookies: &[Cookie]) -> Result<HashMap<Arc<str>, i64>> {
+    let mut conn = Conn::connect(target.addr).await?;
+    let mut own = HashMap::new();
+    for (i, cookie) in cookies.iter().enumerate() {
+        let (head, body) = conn
+            .roundtrip(&target.publish_request(cookie, &message_text(i, 0, 64)))
+            .await?;
+        let seq = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|json| json["seq"].as_i64());
+        match (head.status, seq, cookie) {
+            (201, Some(seq), Some(cookie)) => {
+                own.insert(cookie.clone(), seq);
+            }
+            _ => bail!("mixed setup: post status {}", head.status),
+        }
+    }
+    Ok(own)
 }
 
 /// The room page with 50 messages, asked for over and over.

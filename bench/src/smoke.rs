@@ -45,18 +45,38 @@ pub async fn run() -> Result<()> {
         elsewhere: false,
         secs: 1,
         size: 300,
+        reactions: 0,
+        edits: 0,
     };
-    let posts = load::posts(&target, None, &post_args).await?;
-    posts.print();
-    let posts = &posts.record["metrics"];
-    ensure!(
-        posts["posts_acked"].as_u64() > Some(0),
-        "no post was acknowledged"
-    );
-    ensure!(
-        posts["delivered"] == posts["expected_deliveries"],
-        "posts mode lost deliveries"
-    );
+    // Posts only, then the mixed workload: every change reaches every
+    // subscriber once, like a post.
+    let mixed_args = load::PostArgs {
+        reactions: 15,
+        edits: 5,
+        ..post_args.clone()
+    };
+    for (room, args) in [("posts", post_args), ("mixed", mixed_args)] {
+        let target = Target {
+            room: format!("{}-{room}", target.room),
+            ..target.clone()
+        };
+        let posts = load::posts(&target, None, &args).await?;
+        posts.print();
+        let posts = &posts.record["metrics"];
+        ensure!(
+            posts["posts_acked"].as_u64() > Some(0),
+            "no post was acknowledged"
+        );
+        ensure!(
+            posts["posts_failed"] == 0,
+            "refused: {}",
+            posts["posts_failed"]
+        );
+        ensure!(
+            posts["delivered"] == posts["expected_deliveries"],
+            "posts mode lost deliveries"
+        );
+    }
     let page = load::page(&target, None, &load::PageArgs { conns: 2, secs: 1 }).await?;
     page.print();
     ensure!(

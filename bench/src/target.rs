@@ -108,6 +108,32 @@ impl Target {
         request("GET", &path, &headers, b"")
     }
 
+    /// The request that replaces the body of message `seq` (natter only).
+    pub fn edit_request(&self, cookie: &Cookie, seq: i64, text: &str) -> Vec<u8> {
+        let body = format!("body={}", form_encode(text));
+        let path = format!("/rooms/{}/messages/{seq}/edit", self.room);
+        self.natter_form(cookie, &path, &body)
+    }
+
+    /// The request that toggles a reaction to message `seq` (natter only).
+    pub fn react_request(&self, cookie: &Cookie, seq: i64, emoji: &str) -> Vec<u8> {
+        let body = format!("emoji={}", form_encode(emoji));
+        let path = format!("/rooms/{}/messages/{seq}/reactions", self.room);
+        self.natter_form(cookie, &path, &body)
+    }
+
+    /// A form `POST` to natter asking for JSON.
+    fn natter_form(&self, cookie: &Cookie, path: &str, body: &str) -> Vec<u8> {
+        let mut headers = vec![
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        if let Some(cookie) = cookie {
+            headers.push(("Cookie", cookie));
+        }
+        request("POST", path, &headers, body.as_bytes())
+    }
+
     /// The request that posts `text` as a message.
     pub fn publish_request(&self, cookie: &Cookie, text: &str) -> Vec<u8> {
         match self.kind {

@@ -3,6 +3,7 @@
 //! gracefully, restarts on the same port and database, and starts peers
 //! (more instances on the same database, for scale-out).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -171,6 +172,54 @@ impl TestApp {
                 .await
                 .expect("count")
         }
+    }
+}
+
+impl TestApp {
+    /// The number of rows in every table of the test database, by table
+    /// name (`schema.table` on PostgreSQL): for "nothing was stored" without
+    /// knowing which tables there are.
+    pub async fn row_counts(&self) -> BTreeMap<String, i64> {
+        let mut counts = BTreeMap::new();
+        if self.db.is_sqlite() {
+            let mut connection = sqlx::SqliteConnection::connect(&self.db.url)
+                .await
+                .expect("sqlite");
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master \
+                 WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(&mut connection)
+            .await
+            .expect("tables");
+            for table in tables {
+                let count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\""))
+                    .fetch_one(&mut connection)
+                    .await
+                    .expect("count");
+                counts.insert(table, count);
+            }
+        } else {
+            let mut connection = sqlx::PgConnection::connect(&self.db.url)
+                .await
+                .expect("postgres");
+            let tables: Vec<(String, String)> = sqlx::query_as(
+                "SELECT schemaname::text, tablename::text FROM pg_tables \
+                 WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+            )
+            .fetch_all(&mut connection)
+            .await
+            .expect("tables");
+            for (schema, table) in tables {
+                let sql = format!("SELECT COUNT(*) FROM \"{schema}\".\"{table}\"");
+                let count = sqlx::query_scalar(&sql)
+                    .fetch_one(&mut connection)
+                    .await
+                    .expect("count");
+                counts.insert(format!("{schema}.{table}"), count);
+            }
+        }
+        counts
     }
 }
 

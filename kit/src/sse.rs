@@ -15,7 +15,7 @@ use crate::chunked::{find, Chunked};
 /// One SSE event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    /// The `id:` line: a message's seq; none on an ephemeral signal.
+    /// The `id:` line: the room's change cursor; none on an ephemeral signal.
     pub id: Option<String>,
     /// The `event:` line: the name of a signal; none on a message.
     pub event: Option<String>,
@@ -82,7 +82,8 @@ pub struct Sse {
     /// The body not yet parsed into events.
     body: Vec<u8>,
     ended: bool,
-    numbered_only: bool,
+    /// Whether ephemeral signals (events without an id) are returned.
+    signals: bool,
 }
 
 impl Sse {
@@ -115,14 +116,15 @@ impl Sse {
             source,
             body: Vec::new(),
             ended: false,
-            numbered_only: false,
+            signals: false,
         }
     }
 
-    /// Skips events without a numeric id (ephemeral signals such as
-    /// presence): for readers that count messages.
-    pub fn numbered_only(mut self) -> Self {
-        self.numbered_only = true;
+    /// Also returns ephemeral signals (`event: presence`, `event:
+    /// typing`: events without an id). By default a reader skips them, as
+    /// readers that count messages want.
+    pub fn with_signals(mut self) -> Self {
+        self.signals = true;
         self
     }
 
@@ -187,7 +189,7 @@ impl Sse {
                     .id
                     .as_deref()
                     .is_some_and(|id| id.parse::<i64>().is_ok());
-                if numbered || !self.numbered_only {
+                if numbered || self.signals {
                     return Some(event);
                 }
             }

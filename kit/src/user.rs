@@ -7,7 +7,7 @@ use natter::paths;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 
 use crate::app::TestApp;
 use crate::sse::Sse;
@@ -78,6 +78,48 @@ impl User {
             .send()
             .await
             .expect("POST")
+    }
+
+    /// Sends `method path` as a JSON client (`Accept: application/json`),
+    /// with `json` as the request body if there is one.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("accept", "application/json");
+        if let Some(json) = json {
+            request = request.json(json);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// `GET path` as a JSON client: the status and the body parsed
+    /// (`Null` when the body is not JSON).
+    pub async fn get_json(&self, path: &str) -> (StatusCode, serde_json::Value) {
+        let response = self.send_json(Method::GET, path, None).await;
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body");
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (status, json)
+    }
+
+    /// `PATCH path` with a JSON body, as a JSON client.
+    pub async fn patch_json(&self, path: &str, json: &serde_json::Value) -> Response {
+        self.send_json(Method::PATCH, path, Some(json)).await
+    }
+
+    /// `DELETE path` as a plain client (no `Accept`, no htmx).
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("DELETE")
     }
 
     /// Joins a room; asserts it worked.

@@ -31,6 +31,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/actions.js"),
     ),
     (
+        "people.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/people.js"),
+    ),
+    (
         "forms.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/forms.js"),

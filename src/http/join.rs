@@ -10,9 +10,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::hints;
+use super::people::rooms_of;
 use super::respond::{form_with_errors, no_store, see_other};
 use super::session::{self, Membership};
-use super::views::{html, JoinPage};
+use super::views::{html, JoinPage, MyRooms};
 use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, RoomName, Username};
 use crate::paths::{self, route};
@@ -85,7 +86,7 @@ async fn form(
         username_error: None,
         room_error: None,
         notice,
-        rooms: my_rooms(&state, &session).await?,
+        rooms: MyRooms::new(rooms_of(&state, &session).await?, None),
     };
     Ok(no_store(html(&page)?))
 }
@@ -155,6 +156,8 @@ async fn join(
         JoinOutcome::Joined { member, released } => {
             released.iter().for_each(|id| state.live.evict(*id));
             session::remember(&session, &room, &member).await?;
+            // A new name in the room's members panel.
+            state.live.room_changed(&room);
             tracing::info!(room = %room, member = member.id, "joined");
             Ok(see_other(&room_url(&room, &form.room, &form.next)))
         }
@@ -202,17 +205,6 @@ async fn form_again(
         username_error: None,
         room_error: None,
         notice: None,
-        rooms: my_rooms(state, session).await?,
+        rooms: MyRooms::new(rooms_of(state, session).await?, None),
     })
-}
-
-/// (room, name) for each room this session still holds a name in.
-async fn my_rooms(state: &AppState, session: &Session) -> Result<Vec<(String, String)>, AppError> {
-    let mut rooms = Vec::new();
-    for (room, member_id) in session::memberships(session).await? {
-        if let Some(member) = state.store.member(member_id).await? {
-            rooms.push((room, member.name.to_string()));
-        }
-    }
-    Ok(rooms)
 }

@@ -64,6 +64,7 @@ pub struct Limits {
     posts_per_member: Limiter<i64>,
     posts_per_ip: Limiter<IpAddr>,
     joins_per_ip: Limiter<IpAddr>,
+    typing_per_member: Limiter<i64>,
     streams_per_member: usize,
     max_streams: usize,
     open_streams: Arc<AtomicUsize>,
@@ -86,6 +87,9 @@ impl Limits {
             posts_per_member: Limiter::new(config.post_burst, config.post_rate),
             posts_per_ip: Limiter::new(config.post_burst * 5, config.post_rate * 5.0),
             joins_per_ip: Limiter::new(config.join_burst, config.join_rate),
+            // One typing signal per member every two seconds: screens show
+            // it for five, so nothing is lost by dropping the rest.
+            typing_per_member: Limiter::new(1, 0.5),
             streams_per_member: config.max_streams_per_member,
             max_streams: config.max_streams,
             open_streams: Arc::default(),
@@ -99,6 +103,11 @@ impl Limits {
             .check(&member_id)
             .and_then(|()| self.posts_per_ip.check(&ip))
             .map_err(|wait| AppError::TooMany("messages", wait))
+    }
+
+    /// Is this member's typing signal passed on (not one too many)?
+    pub fn typing(&self, member_id: i64) -> bool {
+        self.typing_per_member.check(&member_id).is_ok()
     }
 
     /// May this address join now?

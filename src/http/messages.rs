@@ -132,7 +132,7 @@ async fn page_with_error(
         error: Some(error.user_message()),
         ..Extras::default()
     };
-    match room_page::render(state, &room, member, extras, error.status()).await {
+    match room_page::render(state, session, &room, member, extras, error.status()).await {
         Ok(response) => error.with_retry_after(response),
         Err(_) => error.into_response(),
     }

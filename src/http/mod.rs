@@ -15,6 +15,7 @@ mod hints;
 mod join;
 mod limit;
 mod messages;
+mod people;
 mod permalink;
 mod respond;
 mod room_page;
@@ -97,6 +98,7 @@ where
         .merge(changes::router())
         .merge(search::router())
         .merge(export::router())
+        .merge(people::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))
         .route(route::FAVICON, get(assets::favicon))

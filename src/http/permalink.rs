@@ -56,7 +56,7 @@ pub async fn page(
         around: Some(seq),
         ..Extras::default()
     };
-    room_page::render(state, &room, member, extras, StatusCode::OK).await
+    room_page::render(state, session, &room, member, extras, StatusCode::OK).await
 }
 
 /// The messages around `seq`: up to [`OLDER`] before it, it, and up to a

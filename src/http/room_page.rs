@@ -6,7 +6,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::respond::no_store;
-use super::views::{html, retryable, Composer, HistoryPartial, RoomPage, PAGE_SIZE};
+use askama::Template;
+use tower_sessions::Session;
+
+use super::people::rooms_of;
+use super::views::{
+    html, retryable, Composer, HistoryPartial, MembersPanel, MyRooms, RoomPage, PAGE_SIZE,
+};
 use super::{AppError, AppState};
 use crate::chat::Member;
 use crate::chat::RoomName;
@@ -29,6 +35,7 @@ pub struct Extras {
 /// The room page for `member`, with `status` (200, or the failed post's).
 pub async fn render(
     state: &AppState,
+    session: &Session,
     room: &RoomName,
     member: Member,
     extras: Extras,
@@ -39,6 +46,10 @@ pub async fn render(
     // replayed by the stream, and a message already shown in its newest
     // state is replaced by the same state, never shown twice.
     let cursor = state.store.last_cursor(room).await?;
+    let members = state.live.members(room).await?;
+    let here_count = members.iter().filter(|member| member.here).count();
+    let members = MembersPanel::new(room, &members).render()?;
+    let rooms = MyRooms::new(rooms_of(state, session).await?, Some(room)).render()?;
     let (history, live, newer) = match extras.around {
         Some(seq) => super::permalink::window(state, room, seq).await?,
         None => {
@@ -56,6 +67,9 @@ pub async fn render(
         me: member.name.to_string(),
         me_id: member.id,
         me_mention: member.name.mention_id().as_str().to_owned(),
+        here_count,
+        members,
+        rooms,
         history,
         cursor,
         live,

@@ -65,7 +65,7 @@ async fn page(
         notice,
         ..Extras::default()
     };
-    room_page::render(&state, &room, member, extras, StatusCode::OK).await
+    room_page::render(&state, &session, &room, member, extras, StatusCode::OK).await
 }
 
 /// "Team-Chat" became team-chat: said once after a join, so nobody wonders
@@ -89,6 +89,8 @@ async fn exit(
     let room = room_from_path(&room)?;
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
         session::release(&state, member.id).await?;
+        // Gone from the members panel at once, not after a grace.
+        state.live.room_changed(&room);
         session::forget(&session, &room).await?;
         tracing::info!(room = %room, member = member.id, "exited");
     }

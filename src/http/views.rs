@@ -1,6 +1,9 @@
 //! The askama views: pages, the message partial shared by page, history and
 //! SSE, and the encoding of a rendered message into an SSE frame.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use askama::Template;
 use axum::response::Html;
 use time::format_description::well_known::Rfc3339;
@@ -10,14 +13,15 @@ use time::OffsetDateTime;
 use super::AppError;
 use crate::chat::{Message, RoomName, Username};
 use crate::live::RenderError;
-use crate::paths;
 
 mod body;
 mod message_pages;
+mod people;
 pub mod search_page;
 
 pub use body::body_html;
 pub use message_pages::{ActionsPage, EditPage};
+pub use people::{members_html, typist_html, MembersPanel, MyRooms, RoomUnread};
 pub use search_page::{ResultView, SearchPage};
 
 /// How many messages a page or a history fragment shows.
@@ -26,10 +30,34 @@ pub const PAGE_SIZE: i64 = 50;
 /// How many avatar colours `natter.css` defines (`.hue-0` …).
 const AVATAR_HUES: u64 = 8;
 
-/// The avatar colour of a name: FNV-1a of the name's comparison key (so
-/// "Bob" and "bob", which are one name in a room, share it), stable across
-/// builds and instances, unlike the standard library's hasher.
+/// How many names' colours [`hue_of`] remembers; past that it starts
+/// over. About 100 bytes each.
+const HUES_REMEMBERED: usize = 1024;
+
+/// The avatar colour of a name (see [`hue_from_key`]), worked out once per
+/// name: the key takes the name's confusable skeleton, about 6,000
+/// instructions, two fifths of rendering a message, and a room's page (50
+/// messages) or a busy room renders the same few names again and again.
 fn hue_of(name: &str) -> u64 {
+    static HUES: LazyLock<Mutex<HashMap<String, u64>>> = LazyLock::new(Mutex::default);
+    // Never held while the key is worked out; a poisoned map is still a map.
+    let remembered = || HUES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(hue) = remembered().get(name) {
+        return *hue;
+    }
+    let hue = hue_from_key(name);
+    let mut hues = remembered();
+    if hues.len() >= HUES_REMEMBERED {
+        hues.clear();
+    }
+    hues.insert(name.to_owned(), hue);
+    hue
+}
+
+/// FNV-1a of the name's comparison key (so "Bob" and "bob", which are one
+/// name in a room, share a colour), stable across builds and instances,
+/// unlike the standard library's hasher.
+fn hue_from_key(name: &str) -> u64 {
     let key =
         Username::parse(name).map_or_else(|_| name.to_lowercase(), |name| name.key().to_owned());
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
@@ -206,6 +234,12 @@ pub struct RoomPage {
     pub me_id: i64,
     /// The id mentions of the viewer carry.
     pub me_mention: String,
+    /// How many are here.
+    pub here_count: usize,
+    /// The members panel, rendered.
+    pub members: String,
+    /// The session's rooms, rendered.
+    pub rooms: String,
     /// The newest messages.
     pub history: HistoryPartial,
     /// The room's cursor when the page was read: the stream replays every
@@ -242,22 +276,8 @@ pub struct JoinPage {
     pub room_error: Option<String>,
     /// A sentence above the form (e.g. why the user is back here).
     pub notice: Option<String>,
-    /// The rooms this session is in: (room, name).
-    pub rooms: Vec<(String, String)>,
-}
-
-impl JoinPage {
-    /// (link, room, name) for each room of "Your rooms". The rooms come
-    /// from the session, which only ever holds parsed room names.
-    fn room_links(&self) -> Vec<(String, &str, &str)> {
-        self.rooms
-            .iter()
-            .filter_map(|(room, name)| {
-                let link = paths::room(&RoomName::parse(room).ok()?);
-                Some((link, room.as_str(), name.as_str()))
-            })
-            .collect()
-    }
+    /// The rooms this session is in, with their unread counts.
+    pub rooms: MyRooms,
 }
 
 /// The style sheet that puts one viewer's own messages on the right,

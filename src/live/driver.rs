@@ -35,6 +35,12 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
                 Some(Handed::Nothing) => forward(&live, &room, first - 1).await,
             },
             RelayEvent::Left { member_id } => live.presence.evict(member_id),
+            RelayEvent::Presence { room } => live.here.heard(&room),
+            RelayEvent::Typing {
+                room,
+                member_id,
+                name,
+            } => live.show_typing(&room, member_id, &name),
             RelayEvent::Resync => {
                 for (room, handed) in live.hub.rooms() {
                     match handed {

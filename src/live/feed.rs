@@ -57,6 +57,8 @@ impl Live {
         opening: Opening,
         hold: Box<dyn Any + Send + Sync>,
     ) -> Result<impl Stream<Item = Bytes> + Send + 'static, LiveError> {
+        // The member is here for as long as the stream is open.
+        let here = self.here.arrive(room, presence.member_id());
         // Subscribe before reading the store, so nothing falls between the
         // two: whatever commits later reaches the hub, whatever committed
         // earlier is in the store.
@@ -75,6 +77,7 @@ impl Live {
             catching_up,
             backlog: VecDeque::new(),
             _presence: presence,
+            _here: here,
             _hold: hold,
         };
         // Keep-alive comments then come through the hub (one timer for
@@ -106,6 +109,8 @@ struct Feed {
     backlog: VecDeque<Bytes>,
     /// Ends the stream when the membership ends.
     _presence: PresenceGuard,
+    /// Keeps the member here.
+    _here: super::here::HereGuard,
     _hold: Box<dyn Any + Send + Sync>,
 }
 

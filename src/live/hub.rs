@@ -1,5 +1,6 @@
-//! The hub: one broadcast channel per room with subscribers here, carrying
-//! frames that were rendered and encoded once for everyone.
+//! The hub: per room with subscribers here, one broadcast channel of
+//! changes and one of ephemeral signals, carrying frames that were rendered
+//! and encoded once for everyone.
 //!
 //! The hub is a best-effort fast path. Ordering and completeness come from
 //! the database: a subscriber that sees a gap in cursors, or lags behind
@@ -16,6 +17,11 @@ use crate::chat::RoomName;
 /// How many frames a room's channel holds for a slow subscriber before it
 /// lags (and then resyncs from the database). Bounds memory per room.
 const ROOM_CAPACITY: usize = 256;
+
+/// How many ephemeral signals a room's second channel holds. A subscriber
+/// that falls further behind on them skips the oldest: they are
+/// ephemeral, and must never make it catch up on changes.
+const SIGNAL_CAPACITY: usize = 16;
 
 /// How often the keep-alive goes out: it finds dead clients and keeps
 /// proxies from closing an idle stream. One timer for all streams, rather
@@ -37,6 +43,9 @@ pub enum Handed {
 #[derive(Debug)]
 struct Room {
     sender: broadcast::Sender<Frame>,
+    /// Ephemeral signals (presence, typing) go on a channel of their own:
+    /// a burst of them cannot push changes out of the ring above.
+    signals: broadcast::Sender<Frame>,
     /// What went out on the channel. Only publishing moves it: a mark
     /// ahead of what was really handed out would make the relay skip
     /// messages nobody here has.
@@ -56,6 +65,7 @@ pub struct Subscription {
     hub: Hub,
     room: RoomName,
     receiver: Option<broadcast::Receiver<Frame>>,
+    signals: Option<broadcast::Receiver<Frame>>,
 }
 
 impl Hub {
@@ -66,19 +76,19 @@ impl Hub {
 
     /// Subscribes to a room's frames from now on.
     pub fn subscribe(&self, room: &RoomName) -> Subscription {
-        let receiver = self
-            .lock()
-            .entry(room.clone())
-            .or_insert_with(|| Room {
-                sender: broadcast::channel(ROOM_CAPACITY).0,
-                handed: Handed::Nothing,
-            })
-            .sender
-            .subscribe();
+        let mut rooms = self.lock();
+        let channels = rooms.entry(room.clone()).or_insert_with(|| Room {
+            sender: broadcast::channel(ROOM_CAPACITY).0,
+            signals: broadcast::channel(SIGNAL_CAPACITY).0,
+            handed: Handed::Nothing,
+        });
+        let (receiver, signals) = (channels.sender.subscribe(), channels.signals.subscribe());
+        drop(rooms);
         Subscription {
             hub: self.clone(),
             room: room.clone(),
             receiver: Some(receiver),
+            signals: Some(signals),
         }
     }
 
@@ -92,7 +102,11 @@ impl Hub {
                     _ => Handed::UpTo(cursor),
                 };
             }
-            room.sender.clone()
+            if frame.kind == Kind::Signal {
+                room.signals.clone()
+            } else {
+                room.sender.clone()
+            }
         });
         sender.map_or(0, |sender| sender.send(frame).unwrap_or(0))
     }
@@ -138,20 +152,41 @@ impl Hub {
 }
 
 impl Subscription {
-    /// Waits for the room's next frame. `Lagged(n)` means `n` frames were
-    /// skipped because this subscriber fell behind the bounded channel.
+    /// Waits for the room's next frame: a change (or keep-alive) first if
+    /// one waits, else a signal. `Lagged(n)` means `n` changes were
+    /// skipped because this subscriber fell behind the bounded channel;
+    /// signals it fell behind on are skipped without a word.
     pub async fn recv(&mut self) -> Result<Frame, broadcast::error::RecvError> {
-        match &mut self.receiver {
-            Some(receiver) => receiver.recv().await,
-            None => Err(broadcast::error::RecvError::Closed),
+        use broadcast::error::RecvError;
+        let (Some(changes), Some(signals)) = (&mut self.receiver, &mut self.signals) else {
+            return Err(RecvError::Closed);
+        };
+        loop {
+            tokio::select! {
+                biased;
+                frame = changes.recv() => return frame,
+                signal = signals.recv() => match signal {
+                    Err(RecvError::Lagged(_)) => continue,
+                    signal => return signal,
+                },
+            }
         }
     }
 
-    /// The room's next frame if one is already waiting.
+    /// The room's next frame if one is already waiting (changes first).
     pub fn try_recv(&mut self) -> Result<Frame, broadcast::error::TryRecvError> {
-        match &mut self.receiver {
-            Some(receiver) => receiver.try_recv(),
-            None => Err(broadcast::error::TryRecvError::Closed),
+        use broadcast::error::TryRecvError;
+        let (Some(changes), Some(signals)) = (&mut self.receiver, &mut self.signals) else {
+            return Err(TryRecvError::Closed);
+        };
+        match changes.try_recv() {
+            Err(TryRecvError::Empty) => loop {
+                match signals.try_recv() {
+                    Err(TryRecvError::Lagged(_)) => continue,
+                    signal => return signal,
+                }
+            },
+            frame => frame,
         }
     }
 }
@@ -159,6 +194,7 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         drop(self.receiver.take());
+        drop(self.signals.take());
         let mut rooms = self.hub.lock();
         if rooms
             .get(&self.room)

@@ -9,6 +9,8 @@
 //!   memberships arrive (PostgreSQL `LISTEN/NOTIFY` today) and are acted on.
 //! - [`presence`]: which members have streams open here, and the switch
 //!   that ends them when the membership ends.
+//! - [`here`]: who is here in each room (on any instance), and the
+//!   members panel every screen of a room shares; [`typing`]: who types.
 //! - [`feed`]: each subscriber's feed, with catch-up from the store.
 //!
 //! Nothing here knows the web layer: the HTML of a message comes from the
@@ -35,10 +37,12 @@
 
 pub mod feed;
 pub mod frame;
+pub mod here;
 pub mod hub;
 pub mod presence;
 pub mod publisher;
 pub mod relay;
+pub mod typing;
 
 mod driver;
 
@@ -49,6 +53,7 @@ use crate::store::{Store, StoreError};
 
 pub use feed::Opening;
 pub use frame::{Frame, Kind};
+pub use here::{HereGuard, PanelMember};
 pub use hub::{Handed, Hub, KEEP_ALIVE_EVERY};
 pub use presence::{Presence, PresenceGuard};
 pub use relay::{Relay, RelayEvent};
@@ -58,6 +63,18 @@ pub type RenderError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Renders a message, in its current state, as the HTML every screen shows.
 pub type Render = fn(&Message) -> Result<String, RenderError>;
+
+/// The HTML delivery hands to streams, rendered once for every screen of a
+/// room; startup hands in the web layer's views.
+#[derive(Debug, Clone, Copy)]
+pub struct Views {
+    /// A message in its current state.
+    pub message: Render,
+    /// A room's members panel: who is here, who is away.
+    pub members: fn(&crate::chat::RoomName, &[PanelMember]) -> Result<String, RenderError>,
+    /// One member typing (id, name).
+    pub typist: fn(i64, &str) -> Result<String, RenderError>,
+}
 
 /// Why a feed or a publish could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -75,8 +92,10 @@ pub enum LiveError {
 pub struct Live {
     hub: Hub,
     presence: Presence,
+    here: here::Here,
+    typing: typing::Typing,
     store: Store,
-    render: Render,
+    views: Views,
 }
 
 impl std::fmt::Debug for Live {
@@ -89,15 +108,23 @@ impl std::fmt::Debug for Live {
 }
 
 impl Live {
-    /// Delivery over `store`, rendering with `render`; every stream ends
+    /// Delivery over `store`, rendering with `views`; every stream ends
     /// when `shutdown` is cancelled.
-    pub fn new(store: Store, render: Render, shutdown: &CancellationToken) -> Self {
+    pub fn new(store: Store, views: Views, shutdown: &CancellationToken) -> Self {
         Self {
             hub: Hub::new(),
             presence: Presence::new(shutdown.clone()),
+            here: here::Here::default(),
+            typing: typing::Typing::default(),
             store,
-            render,
+            views,
         }
+    }
+
+    /// Who is in `room` changed here (a join, an exit): its panel is
+    /// rendered again, here and on the other instances.
+    pub fn room_changed(&self, room: &crate::chat::RoomName) {
+        self.here.changed(room);
     }
 
     /// The rooms' channels here.
@@ -128,7 +155,7 @@ impl Live {
     /// A message in its current state, rendered once, as the change frame
     /// at its cursor that follows the change at `after`.
     fn frame(&self, after: i64, message: &Message) -> Result<Frame, LiveError> {
-        let html = (self.render)(message).map_err(LiveError::Render)?;
+        let html = (self.views.message)(message).map_err(LiveError::Render)?;
         Ok(Frame::change(after, message.cursor, &html))
     }
 }

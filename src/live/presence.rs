@@ -124,6 +124,11 @@ impl Presence {
 }
 
 impl PresenceGuard {
+    /// The member whose stream this is.
+    pub fn member_id(&self) -> i64 {
+        self.member_id
+    }
+
     /// Resolves when the stream must end: the member was evicted, the
     /// session expired, or the server is shutting down.
     pub fn ended(&self) -> WaitForCancellationFutureOwned {

@@ -51,13 +51,14 @@ impl Live {
     }
 
     /// Starts what delivery runs in the background: the publisher of this
-    /// instance's commits, the keep-alive timer and the session expiry
-    /// sweep.
+    /// instance's commits, the keep-alive timer, the session expiry sweep
+    /// and who is here.
     pub fn spawn(&self, commits: mpsc::Receiver<Vec<Message>>) -> Vec<JoinHandle<()>> {
         vec![
             tokio::spawn(publish_commits(self.clone(), commits)),
             tokio::spawn(keep_alive(self.clone())),
             tokio::spawn(sweep_expired(self.clone())),
+            tokio::spawn(super::here::run(self.clone())),
         ]
     }
 

@@ -14,7 +14,8 @@ use std::future::Future;
 /// What the relay reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RelayEvent {
-    /// Another instance committed the messages `first..=last` in `room`.
+    /// Another instance committed the changes at cursors `first..=last`
+    /// in `room`.
     Committed {
         /// The room.
         room: crate::chat::RoomName,
@@ -28,6 +29,20 @@ pub enum RelayEvent {
     Left {
         /// The member.
         member_id: i64,
+    },
+    /// Who is here in `room` changed on another instance.
+    Presence {
+        /// The room.
+        room: crate::chat::RoomName,
+    },
+    /// A member typing in `room`, on another instance.
+    Typing {
+        /// The room.
+        room: crate::chat::RoomName,
+        /// Who types.
+        member_id: i64,
+        /// Their name.
+        name: String,
     },
     /// Notifications may have been lost (the connection dropped and came
     /// back): every room served here must catch up from the database.

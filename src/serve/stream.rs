@@ -142,17 +142,19 @@ async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool, drain: Drain
     // for at most the drain's 10 s, as on hyper's path.
     let Drain { watcher, stopping } = drain;
     let _counted = watcher;
-    let stopping = stopping.cancelled_owned();
-    tokio::pin!(stopping);
+    let stopped = stopping.clone().cancelled_owned();
+    tokio::pin!(stopped);
     let (mut reader, mut writer) = stream.split();
     let mut probe = [0u8; 64];
+    let mut frames: u32 = 0;
     loop {
         tokio::select! {
-            // Shutdown first, so a body that always has a frame ready still
-            // ends; then the body: while frames are ready the socket's read
-            // side is not polled at all (it is, before the task sleeps).
+            // The body first: while frames are ready neither the shutdown
+            // future nor the socket's read side is polled. Both are, once,
+            // before the task sleeps, so either can wake it. A poll of the
+            // shutdown future takes two locks (the token's and its
+            // waiters'): once per wake-up, not once more per frame.
             biased;
-            () = &mut stopping => break,
             frame = body.frame() => match frame {
                 Some(Ok(frame)) => {
                     let Ok(data) = frame.into_data() else { continue };
@@ -164,10 +166,18 @@ async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool, drain: Drain
                     if written.is_err() {
                         return;
                     }
+                    // A body that always has a frame ready never lets the
+                    // shutdown future be polled: it ends at a look at the
+                    // token every few frames instead.
+                    frames = frames.wrapping_add(1);
+                    if frames.is_multiple_of(CHECK_STOPPING_EVERY) && stopping.is_cancelled() {
+                        break;
+                    }
                 }
                 Some(Err(_)) => return,
                 None => break,
             },
+            () = &mut stopped => break,
             // Whatever the client sends now is ignored; its end ends us.
             read = reader.read(&mut probe) => {
                 if matches!(read, Ok(0) | Err(_)) {
@@ -181,6 +191,10 @@ async fn pump(mut stream: TcpStream, mut body: Body, chunked: bool, drain: Drain
     }
     let _ = writer.shutdown().await;
 }
+
+/// How many frames in a row a stream may write without looking at the
+/// shutdown token, when its body never leaves it time to sleep.
+const CHECK_STOPPING_EVERY: u32 = 16;
 
 /// Writes `data` as one HTTP/1.1 chunk, in one system call when the
 /// socket takes it all (the usual case).

@@ -76,6 +76,31 @@ async fn a_stream_ends_with_its_last_chunk_when_shutdown_starts() {
         .expect("server task");
 }
 
+/// A stream whose body always has a frame ready also ends at shutdown,
+/// with its last chunk: the writer does not need the body to pause to see
+/// that shutdown has started.
+#[tokio::test]
+async fn a_stream_that_never_pauses_ends_when_shutdown_starts() {
+    let (addr, stop, server) =
+        start(|| stream::repeat(Ok(Bytes::from_static(b"data: hi\n\n")))).await;
+    let mut client = TcpStream::connect(&addr).await.expect("connect");
+    client.write_all(REQUEST).await.expect("write");
+    let mut seen = vec![0u8; 4096];
+    let n = client.read(&mut seen).await.expect("read");
+    assert!(n > 0, "the stream ended early");
+    let _ = stop.send(());
+    let rest = read_to_end(&mut client).await.expect("the stream ends");
+    assert!(
+        rest.ends_with("\r\n0\r\n\r\n"),
+        "{:?}",
+        &rest[rest.len().saturating_sub(20)..]
+    );
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops")
+        .expect("server task");
+}
+
 /// A stream still writing to a client that does not read holds the drain
 /// until it is done: the server does not stop under it, and stops once the
 /// client has read its last chunk.

@@ -7,7 +7,11 @@
 //!   `first..=last` of `room` were stored (posts by `insert_message`,
 //!   edits, deletes and reactions by `change_message`);
 //! - `x {instance} {member_id}`: a membership ended (exit, a released
-//!   name, a deleted session), so its streams must end everywhere.
+//!   name, a deleted session), so its streams must end everywhere;
+//! - `p {instance} {room}`: who is here in `room` changed (the `presence`
+//!   table says who);
+//! - `t {instance} {room} {member_id} {name}`: a typing signal, never
+//!   stored.
 
 use std::time::Duration;
 
@@ -49,6 +53,17 @@ pub(crate) fn left(instance: &str, member_id: i64) -> String {
     format!("x {instance} {member_id}")
 }
 
+/// The notification payload for a change in who is here in `room`.
+pub(crate) fn presence(instance: &str, room: &str) -> String {
+    format!("p {instance} {room}")
+}
+
+/// The notification payload for a typing signal (the name last: it may
+/// hold spaces).
+pub(crate) fn typing(instance: &str, room: &str, member_id: i64, name: &str) -> String {
+    format!("t {instance} {room} {member_id} {name}")
+}
+
 /// Reads a payload: the instance that sent it and what it reports.
 fn parse(payload: &str) -> Option<(&str, RelayEvent)> {
     let mut parts = payload.splitn(5, ' ');
@@ -62,6 +77,14 @@ fn parse(payload: &str) -> Option<(&str, RelayEvent)> {
         }
         "x" => RelayEvent::Left {
             member_id: parts.next()?.parse().ok()?,
+        },
+        "p" => RelayEvent::Presence {
+            room: RoomName::parse(parts.next()?).ok()?,
+        },
+        "t" => RelayEvent::Typing {
+            room: RoomName::parse(parts.next()?).ok()?,
+            member_id: parts.next()?.parse().ok()?,
+            name: parts.next()?.to_owned(),
         },
         _ => return None,
     };

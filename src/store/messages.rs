@@ -153,11 +153,13 @@ impl Store {
                 // Statements whose text depends on the batch size are not
                 // kept prepared: they would crowd out the fixed ones.
                 let mut insert = sqlx::QueryBuilder::<Db>::new(
-                    "INSERT INTO messages (room, seq, cursor, author_id, author, body, created_at) ",
+                    "INSERT INTO messages \
+                     (room, seq, cursor, posted_cursor, author_id, author, body, created_at) ",
                 );
                 insert.push_values(&stored, |mut row, message| {
                     row.push_bind(message.room.as_str())
                         .push_bind(message.seq)
+                        .push_bind(message.cursor)
                         .push_bind(message.cursor)
                         .push_bind(message.author_id)
                         .push_bind(&message.author)

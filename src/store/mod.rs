@@ -30,6 +30,7 @@ mod changes;
 mod listen;
 mod members;
 mod messages;
+mod presence;
 mod search;
 pub mod sqlite;
 
@@ -48,6 +49,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::JoinOutcome;
+pub use presence::{RoomMember, Unread, UNREAD_CAP};
 pub use search::{Hit, MARK_END, MARK_START};
 pub use sqlite::Writer;
 

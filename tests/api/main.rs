@@ -4,6 +4,7 @@
 mod helpers;
 mod markup;
 
+mod changes;
 mod export;
 mod feedback;
 mod format;
@@ -13,11 +14,18 @@ mod instances;
 mod join;
 mod lifecycle;
 mod membership;
+mod mentions;
 mod messages;
 mod permalink;
+mod presence;
+mod reactions;
+mod refusals;
+mod replay;
 mod scale;
 mod search;
 mod security;
 mod serve;
 mod stream;
+mod typing;
+mod unread;
 mod wire;

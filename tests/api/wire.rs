@@ -113,7 +113,7 @@ async fn a_fresh_and_a_reused_connection_stream_alike(backend: Backend) {
         (&mut fresh, &mut fresh_seen),
         (&mut reused, &mut later_seen),
     ] {
-        let text = read_until(stream, seen, "hello &#60;both&#62;").await;
+        let text = read_until(stream, seen, "hello &lt;both&gt;").await;
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
         assert!(text.contains("id: 1\n"), "{text}");
         heads.push(header_lines(&text));

@@ -8,10 +8,13 @@
 mod support;
 
 mod access;
+mod changes;
+mod changes_plain;
 mod chat;
 mod composer;
 mod connection;
 mod contrast;
+mod converge;
 mod forms;
 mod history;
 mod layout;

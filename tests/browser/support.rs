@@ -2,7 +2,8 @@
 //! (the kit's launcher), chromedriver on a free loopback port, and
 //! independent Chromium sessions (each its own profile, so its own
 //! cookies): `support/person.rs`; a gate to cut one person's network:
-//! `support/gate.rs`.
+//! `support/gate.rs`; what a screen shows of each message:
+//! `support/shown.rs`.
 
 use std::future::Future;
 use std::net::TcpListener as StdListener;
@@ -18,9 +19,11 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 pub use fantoccini::key::Key;
 pub use gate::Gate;
 pub use person::{Browser, Options};
+pub use shown::{click, message, shown, shows, tombstone, Shown};
 
 mod gate;
 mod person;
+mod shown;
 
 /// Chromium is heavy: at most this many tests drive browsers at once.
 static SLOTS: Semaphore = Semaphore::const_new(2);

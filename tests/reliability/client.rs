@@ -157,9 +157,7 @@ impl Member {
     /// Opens the room's stream; panics unless it is a 200.
     pub async fn events(&self, last_event_id: Option<i64>) -> Sse {
         let stream = TcpStream::connect(self.host()).await.expect("connect");
-        Sse::open(stream, &self.events_request(last_event_id))
-            .await
-            .numbered_only()
+        Sse::open(stream, &self.events_request(last_event_id)).await
     }
 
     /// Sends the stream request over a socket with a tiny receive buffer

@@ -72,7 +72,7 @@ async fn a_lagging_subscriber_is_caught_up_from_the_database(backend: Backend) {
     let slow = join(&http, &app.addr, "slow", "lag").await;
     let socket = slow.stuck_events(Some(0)).await;
     post_big(&app.addr, "lag", 4, (TOTAL / 4) as usize).await;
-    let mut stream = Sse::resume(socket).await.numbered_only();
+    let mut stream = Sse::resume(socket).await;
     let seqs: Vec<i64> = stream
         .take(TOTAL as usize, Duration::from_secs(30))
         .await
@@ -138,9 +138,7 @@ async fn stuck_subscribers_cost_the_server_bounded_memory() {
         4000,
         "the reader beside them",
     );
-    let mut late = Sse::resume(stuck.pop().expect("a stuck socket"))
-        .await
-        .numbered_only();
+    let mut late = Sse::resume(stuck.pop().expect("a stuck socket")).await;
     let seqs: Vec<i64> = late
         .take(4000, Duration::from_secs(30))
         .await

@@ -158,6 +158,19 @@ impl Bot {
             .expect("post");
         assert_eq!(response.status(), 201, "posted {body:?}");
     }
+
+    /// Toggles this member's `emoji` reaction on message `seq`.
+    pub async fn react(&self, seq: i64, emoji: &str) {
+        let response = self
+            .http
+            .post(format!("{}/{seq}/reactions", self.url))
+            .header("accept", "application/json")
+            .form(&[("emoji", emoji)])
+            .send()
+            .await
+            .expect("react");
+        assert_eq!(response.status(), 200, "reacted {emoji} to {seq}");
+    }
 }
 
 impl Browser {

@@ -1,0 +1,322 @@
+// people.js: the people side of a room in the browser. The members panel
+// and the "N here" count follow the stream's presence events; "alice is
+// typing…" follows its typing events (and the composer sends ours, at most
+// every 3 s); a hidden tab counts new messages in its title and, on
+// return, a line marks the first one not seen; the room is marked read as
+// it is seen; your rooms' unread counts refresh while the page is visible;
+// mentions of you ring a desktop notification once you allowed it (asked
+// only after a click on 🔔); typing @ in the composer offers the room's
+// names. No inline script, no eval: it runs under the strict CSP.
+(function () {
+  "use strict";
+
+  var TYPING_EVERY_MS = 3000;
+  var TYPING_HOLDS_MS = 5000;
+  var ROOMS_EVERY_MS = 15000;
+
+  var list, room, baseTitle;
+  var lastCursor = 0;
+
+  function fragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = (html || "").trim();
+    return template.content.firstElementChild;
+  }
+
+  function post(url, fields) {
+    var body = new URLSearchParams();
+    Object.keys(fields || {}).forEach(function (name) { body.append(name, fields[name]); });
+    return window.fetch(url, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" }
+    }).catch(function () { /* a courtesy: the next one will do */ });
+  }
+
+  // ---- Presence ----
+
+  function onPresence(event) {
+    var panel = fragment(event.detail && event.detail.data);
+    var current = document.getElementById("members");
+    if (!panel || panel.id !== "members" || !current) return;
+    current.replaceWith(panel);
+    var count = panel.querySelector(".here-count");
+    var header = document.getElementById("here-count");
+    if (count && header) header.textContent = count.textContent;
+  }
+
+  // ---- Typing ----
+
+  var typists = {};
+  var typingTimer = null;
+
+  function showTypists() {
+    var now = Date.now();
+    var names = [];
+    Object.keys(typists).forEach(function (id) {
+      if (typists[id].until > now) names.push(typists[id].name);
+      else delete typists[id];
+    });
+    var line = document.getElementById("typing");
+    if (!line) return;
+    if (names.length === 0) line.textContent = "";
+    else if (names.length === 1) line.textContent = names[0] + " is typing…";
+    else if (names.length === 2) line.textContent = names[0] + " and " + names[1] + " are typing…";
+    else line.textContent = names.length + " people are typing…";
+    window.clearTimeout(typingTimer);
+    if (names.length) typingTimer = window.setTimeout(showTypists, 1000);
+  }
+
+  function onTyping(event) {
+    var typist = fragment(event.detail && event.detail.data);
+    if (!typist) return;
+    var id = typist.getAttribute("data-member");
+    if (!id || id === list.getAttribute("data-me")) return;
+    typists[id] = { name: typist.textContent, until: Date.now() + TYPING_HOLDS_MS };
+    showTypists();
+  }
+
+  var lastSent = 0;
+  function onComposerInput(event) {
+    var box = event.target;
+    if (!box || box.id !== "body" || box.value.trim() === "") return;
+    var now = Date.now();
+    if (now - lastSent < TYPING_EVERY_MS) return;
+    lastSent = now;
+    post("/rooms/" + room + "/typing");
+  }
+
+  // ---- New messages: typing ends, unread while hidden, mentions ----
+
+  var unseen = 0;
+  var mentioned = false;
+  var firstUnseen = null;
+
+  function mentionsMe(message) {
+    var me = list.getAttribute("data-mention");
+    return !!(me && message.querySelector('.mention[data-mention="' + me + '"]'));
+  }
+
+  function updateTitle() {
+    if (unseen === 0) { document.title = baseTitle; return; }
+    document.title = "(" + unseen + ") " + (mentioned ? "@ " : "") + baseTitle;
+  }
+
+  function notify(message) {
+    if (!("Notification" in window) || window.Notification.permission !== "granted") return;
+    var author = message.querySelector(".author");
+    var bubble = message.querySelector(".bubble");
+    try {
+      new window.Notification((author ? author.textContent : "natter") + " in " + room, {
+        body: bubble ? bubble.textContent.slice(0, 200) : "",
+        tag: "natter-" + room
+      });
+    } catch (e) { /* some browsers only notify from a service worker */ }
+  }
+
+  function onArrived(records) {
+    records.forEach(function (record) {
+      record.addedNodes.forEach(function (node) {
+        if (node.nodeType !== 1 || !node.classList.contains("msg") || node.hasAttribute("data-replaced")) return;
+        if (node.nextElementSibling) return; // an older page, not a new message
+        var author = node.getAttribute("data-author");
+        if (typists[author]) { delete typists[author]; showTypists(); }
+        if (author === list.getAttribute("data-me")) return;
+        if (document.hidden) {
+          unseen++;
+          if (!firstUnseen) firstUnseen = node;
+          if (mentionsMe(node)) { mentioned = true; notify(node); }
+          updateTitle();
+        }
+      });
+    });
+    scheduleRead();
+  }
+
+  function onVisible() {
+    if (document.hidden) return;
+    if (firstUnseen && firstUnseen.isConnected) {
+      var old = list.querySelector(".unread-line");
+      if (old) old.remove();
+      var line = document.createElement("p");
+      line.className = "unread-line";
+      line.textContent = "New messages";
+      firstUnseen.parentNode.insertBefore(line, firstUnseen);
+    }
+    unseen = 0; mentioned = false; firstUnseen = null;
+    updateTitle();
+    scheduleRead();
+    refreshRooms();
+  }
+
+  // ---- Read position and your rooms ----
+
+  var readTimer = null;
+  var readSent = 0;
+  function scheduleRead() {
+    window.clearTimeout(readTimer);
+    readTimer = window.setTimeout(function () {
+      if (document.hidden || lastCursor <= readSent) return;
+      readSent = lastCursor;
+      post("/rooms/" + room + "/read", { cursor: String(lastCursor) });
+    }, 1000);
+  }
+
+  function onStreamMessage(event) {
+    var id = Number(event.detail && event.detail.message && event.detail.message.id);
+    if (id > lastCursor) lastCursor = id;
+  }
+
+  function refreshRooms() {
+    var nav = document.getElementById("my-rooms");
+    if (!nav || document.hidden) return;
+    window.fetch("/rooms", { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        var fresh = fragment(html);
+        var current = document.getElementById("my-rooms");
+        if (!fresh || fresh.id !== "my-rooms" || !current) return;
+        var here = current.querySelector(".current a");
+        fresh.querySelectorAll("a").forEach(function (link) {
+          if (here && link.getAttribute("href") === here.getAttribute("href")) {
+            link.parentNode.classList.add("current");
+            link.setAttribute("aria-current", "page");
+            var count = link.parentNode.querySelector(".unread");
+            if (count) count.remove(); // this room is being read
+          }
+        });
+        current.replaceWith(fresh);
+      })
+      .catch(function () { /* next time */ });
+  }
+
+  // ---- Notifications: asked for only after a click ----
+
+  function setUpNotify() {
+    var button = document.getElementById("notify");
+    if (!button || !("Notification" in window) || window.Notification.permission !== "default") return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      window.Notification.requestPermission().then(function () { button.hidden = true; });
+    });
+  }
+
+  // ---- @ in the composer offers the room's names ----
+
+  var names = null;
+  var namesAt = 0;
+  var choice = -1;
+
+  function loadNames() {
+    if (names && Date.now() - namesAt < 30000) return Promise.resolve(names);
+    return window.fetch("/rooms/" + room + "/members", {
+      headers: { "Accept": "application/json" }, credentials: "same-origin"
+    }).then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (members) {
+        names = members.map(function (m) { return m.name; });
+        namesAt = Date.now();
+        return names;
+      }).catch(function () { return []; });
+  }
+
+  function typedMention(box) {
+    var before = box.value.slice(0, box.selectionStart);
+    var match = /(^|[^\w@])@([^\s@]{0,32})$/.exec(before);
+    return match ? { prefix: match[2], start: before.length - match[2].length - 1 } : null;
+  }
+
+  function closeNames() {
+    var menu = document.getElementById("mention-list");
+    if (menu) { menu.hidden = true; menu.textContent = ""; }
+    choice = -1;
+  }
+
+  function offerNames(box) {
+    var typed = typedMention(box);
+    if (!typed) { closeNames(); return; }
+    loadNames().then(function (all) {
+      var prefix = typed.prefix.toLowerCase().replace(/_/g, " ");
+      var menu = document.getElementById("mention-list");
+      var found = all.filter(function (name) { return name.toLowerCase().indexOf(prefix) === 0; }).slice(0, 6);
+      if (!menu || found.length === 0) { closeNames(); return; }
+      menu.textContent = "";
+      found.forEach(function (name, i) {
+        var item = document.createElement("li");
+        item.setAttribute("role", "option");
+        item.id = "mention-" + i;
+        item.textContent = name;
+        item.addEventListener("mousedown", function (event) { event.preventDefault(); pick(box, name); });
+        menu.appendChild(item);
+      });
+      choice = 0;
+      mark(menu, box);
+      menu.hidden = false;
+    });
+  }
+
+  function mark(menu, box) {
+    Array.prototype.forEach.call(menu.children, function (item, i) {
+      item.setAttribute("aria-selected", i === choice ? "true" : "false");
+    });
+    box.setAttribute("aria-activedescendant", choice >= 0 ? "mention-" + choice : "");
+  }
+
+  function pick(box, name) {
+    var typed = typedMention(box);
+    if (!typed) return;
+    var token = "@" + name.replace(/ /g, "_") + " ";
+    box.value = box.value.slice(0, typed.start) + token + box.value.slice(box.selectionStart);
+    var caret = typed.start + token.length;
+    box.setSelectionRange(caret, caret);
+    closeNames();
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // Runs before forms.js's Enter-to-send: while names are offered, Enter
+  // and Tab pick one.
+  function onComposerKey(event) {
+    var box = event.target;
+    var menu = document.getElementById("mention-list");
+    if (!box || box.id !== "body" || !menu || menu.hidden) return;
+    var count = menu.children.length;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      choice = (choice + (event.key === "ArrowDown" ? 1 : count - 1)) % count;
+      mark(menu, box);
+    } else if ((event.key === "Enter" || event.key === "Tab") && choice >= 0) {
+      pick(box, menu.children[choice].textContent);
+    } else if (event.key === "Escape") {
+      closeNames();
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }
+
+  function start() {
+    list = document.getElementById("messages");
+    if (!list) return;
+    room = window.location.pathname.split("/")[2];
+    baseTitle = document.title;
+    var connect = /[?&]after=(\d+)/.exec(list.getAttribute("hx-sse:connect") || "");
+    lastCursor = connect ? Number(connect[1]) : 0;
+    list.addEventListener("presence", onPresence);
+    list.addEventListener("typing", onTyping);
+    list.addEventListener("htmx:sse:before:message", onStreamMessage);
+    new MutationObserver(onArrived).observe(list, { childList: true });
+    document.addEventListener("visibilitychange", onVisible);
+    document.addEventListener("input", function (event) {
+      onComposerInput(event);
+      if (event.target && event.target.id === "body") offerNames(event.target);
+    });
+    document.addEventListener("keydown", onComposerKey, true);
+    document.addEventListener("focusout", function (event) {
+      if (event.target && event.target.id === "body") window.setTimeout(closeNames, 150);
+    });
+    setUpNotify();
+    scheduleRead();
+    window.setInterval(refreshRooms, ROOMS_EVERY_MS);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
