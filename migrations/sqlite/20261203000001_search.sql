@@ -12,6 +12,9 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
     content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+-- A deleted (or edited) body's words leave the index at once rather than
+-- at its next merge: a delete is a delete.
+INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
 INSERT INTO messages_fts (rowid, body)
     SELECT rowid, body FROM messages WHERE deleted_at IS NULL;
 
