@@ -42,13 +42,15 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Hit>, StoreError> {
         let rows: Vec<HitRow> = match &self.backend {
-            // In rowid order the index can stop at the first page of
-            // matches: within a room, rowid order is seq order (messages
-            // are inserted in seq order).
+            // The index leads (CROSS JOIN fixes SQLite's join order: with
+            // messages outside, each row re-ran the full-text query), in
+            // rowid order, so it stops at the first page of matches:
+            // within a room, rowid order is seq order (messages are
+            // inserted in seq order).
             Backend::Sqlite(local) => {
                 let sql = format!(
                     "SELECT {}, snippet(messages_fts, 0, char(2), char(3), '…', 24) AS snippet \
-                     FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+                     FROM messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.rowid \
                      WHERE messages_fts MATCH $1 AND m.room = $2 AND m.seq < $3 \
                        AND m.deleted_at IS NULL \
                      ORDER BY messages_fts.rowid DESC LIMIT $4",
