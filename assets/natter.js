@@ -165,14 +165,18 @@
 
   // `/rooms/x#message-5`: show that message; if it is older than the page,
   // open the older page that ends with it (once, so no loop).
+  // A permalink page names its message (data-linked) when the URL has no
+  // fragment.
   function goToLinkedMessage() {
-    var match = /^#message-(\d+)$/.exec(window.location.hash);
+    var list = document.getElementById("messages");
+    var linked = list && list.getAttribute("data-linked");
+    var match = /^#message-(\d+)$/.exec(window.location.hash) || (linked && [null, linked]);
     if (!match) return;
     var target = document.getElementById("message-" + match[1]);
     if (target) {
       target.scrollIntoView({ block: "center" });
       target.classList.add("linked");
-    } else if (document.querySelector(".more") && !/[?&]before=/.test(window.location.search)) {
+    } else if (!linked && document.querySelector(".more") && !/[?&]before=/.test(window.location.search)) {
       window.location.replace(window.location.pathname + "?before=" + (Number(match[1]) + 1) + window.location.hash);
     }
   }

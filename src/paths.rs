@@ -51,6 +51,10 @@ pub mod route {
     pub const EVENTS: &str = "/rooms/{room}/events";
     /// Leaving a room (`POST`).
     pub const EXIT: &str = "/rooms/{room}/exit";
+    /// Searching a room's messages (`GET`, `?q=`).
+    pub const SEARCH: &str = "/rooms/{room}/search";
+    /// A room's whole history as JSON lines or text (`GET`).
+    pub const EXPORT: &str = "/rooms/{room}/export";
     /// A viewer's own style sheet, `{id}-{mention}.css` (or `{id}.css`).
     pub const MINE: &str = "/mine/{file}";
     /// The embedded static files.
@@ -93,6 +97,30 @@ pub fn join_with(room: &RoomName, name: Option<&str>, why: Option<Why>) -> Strin
     format!("{}?{}", route::JOIN, query(&pairs))
 }
 
+/// `/join-room?room=…&next=…`: the join form, which goes on to `next` (a
+/// page of that room, see [`next_in_room`]) once joined.
+pub fn join_then(room: &RoomName, next: &str) -> String {
+    format!(
+        "{}?{}",
+        route::JOIN,
+        query(&[("room", room.as_str()), ("next", next)])
+    )
+}
+
+/// `next` if it is a page of `room` on this site, for going on after a
+/// join: a path (not `//host` nor `/\host`, which browsers read as
+/// another site), of printable ASCII, under `/rooms/{room}`. Anything else
+/// is `None`: the join goes to the room, never elsewhere.
+pub fn next_in_room(room: &RoomName, next: &str) -> Option<String> {
+    let here = self::room(room);
+    let rest = next.strip_prefix(&here)?;
+    let local = next.len() <= 512
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && (rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        && !rest.starts_with("//");
+    local.then(|| next.to_owned())
+}
+
 /// `/rooms/{room}`: the room's newest messages.
 pub fn room(room: &RoomName) -> String {
     format!("/rooms/{room}")
@@ -120,9 +148,11 @@ pub fn history_before(room: &RoomName, seq: i64) -> String {
     format!("/rooms/{room}/messages?before={seq}")
 }
 
-/// `/rooms/{room}#message-{seq}`: a message in its room, for links.
+/// `/rooms/{room}/messages/{seq}#message-{seq}`: a message's permalink,
+/// for links. The fragment lets a browser without scripts scroll to the
+/// message and highlight it (`:target`).
 pub fn message_link(room: &RoomName, seq: i64) -> String {
-    format!("/rooms/{room}#message-{seq}")
+    format!("/rooms/{room}/messages/{seq}#message-{seq}")
 }
 
 /// `/rooms/{room}/messages/{seq}`: one message (JSON, `PATCH`, `DELETE`).
@@ -185,6 +215,30 @@ pub fn events_after(room: &RoomName, cursor: i64) -> String {
 /// `/rooms/{room}/exit`: leaving the room.
 pub fn exit(room: &RoomName) -> String {
     format!("/rooms/{room}/exit")
+}
+
+/// `/rooms/{room}/search`: the search form.
+pub fn search(room: &RoomName) -> String {
+    format!("/rooms/{room}/search")
+}
+
+/// `/rooms/{room}/search?q=…[&before={seq}]`: the messages holding the
+/// words of `q`, newest first (with `before`, those older than `seq`).
+pub fn search_for(room: &RoomName, q: &str, before: Option<i64>) -> String {
+    let before = before.map(|seq| seq.to_string());
+    let mut pairs = vec![("q", q)];
+    pairs.extend(before.as_deref().map(|seq| ("before", seq)));
+    format!("/rooms/{room}/search?{}", query(&pairs))
+}
+
+/// `/rooms/{room}/export`: the room's history as JSON lines.
+pub fn export(room: &RoomName) -> String {
+    format!("/rooms/{room}/export")
+}
+
+/// `/rooms/{room}/export?format=txt`: the room's history as plain text.
+pub fn export_txt(room: &RoomName) -> String {
+    format!("/rooms/{room}/export?format=txt")
 }
 
 /// `/mine/{id}-{mention}.css`: the style sheet for member `id`'s own

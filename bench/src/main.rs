@@ -12,6 +12,7 @@ mod http;
 mod load;
 mod procfs;
 mod report;
+mod search;
 mod smoke;
 mod sse;
 mod target;
@@ -60,6 +61,8 @@ enum Mode {
     Posts(load::PostArgs),
     /// The room page with 50 messages.
     Page(load::PageArgs),
+    /// Search latency in a big room, natter in this process.
+    Search(search::Args),
     /// A tiny run against natter in this process; fails on any loss.
     Smoke,
     /// Medians of the runs in a JSON-lines file.
@@ -102,6 +105,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Mode::Posts(args) => load::posts(&target, cli.pid, args).await?,
         Mode::Page(args) => load::page(&target, cli.pid, args).await?,
+        Mode::Search(args) => search::run(args).await?,
     };
     run.label(&cli.label);
     run.print();

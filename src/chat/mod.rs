@@ -7,12 +7,14 @@ mod mention;
 mod message;
 mod names;
 mod reaction;
+mod search;
 
 pub use member::Member;
 pub use mention::{mentions, MentionId};
 pub use message::{Message, MessageBody};
 pub use names::{RoomName, Username};
 pub use reaction::{Change, Emoji, Reaction, Refusal, EMOJI};
+pub use search::SearchQuery;
 
 /// The current time in milliseconds since the Unix epoch: the one clock
 /// natter stores (portable between SQLite and PostgreSQL as a plain integer).

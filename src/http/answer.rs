@@ -78,6 +78,13 @@ fn rfc3339(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+impl MessageJson<'_> {
+    /// When the message was posted, in RFC 3339.
+    pub fn created_at(&self) -> &str {
+        &self.created_at
+    }
+}
+
 impl<'a> From<&'a Message> for MessageJson<'a> {
     fn from(message: &'a Message) -> Self {
         Self {

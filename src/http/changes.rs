@@ -17,12 +17,13 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::answer::{self, Client};
-use super::respond::{no_store, see_other};
+use super::permalink;
+use super::respond::no_store;
 use super::session::{require_member, room_from_path};
 use super::views::{html, ActionsPage, EditPage};
 use super::{AppError, AppState, ClientIp};
 use crate::chat::{now_millis, Change, Emoji, Member, Message, MessageBody, Refusal};
-use crate::paths::{self, route};
+use crate::paths::route;
 
 /// The message routes.
 pub fn router() -> Router<AppState> {
@@ -198,8 +199,9 @@ async fn read(
     Ok((member, message))
 }
 
-/// `GET /rooms/{room}/messages/{seq}`: the message JSON for scripts; a
-/// browser is sent to the message in its room.
+/// `GET /rooms/{room}/messages/{seq}`: the message JSON for scripts, its
+/// fragment for htmx; for a browser, its permalink page (see
+/// `permalink`).
 async fn show(
     State(state): State<AppState>,
     session: Session,
@@ -207,10 +209,15 @@ async fn show(
     headers: HeaderMap,
 ) -> Response {
     let client = Client::of(&headers);
+    if client == Client::Form {
+        let mut response = match permalink::page(&state, &session, &path.0, &path.1).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        };
+        answer::vary(&mut response);
+        return response;
+    }
     match read(&state, &session, &path).await {
-        Ok((_, message)) if client == Client::Form => {
-            see_other(&paths::message_link(&message.room, message.seq))
-        }
         Ok((_, message)) => no_store(answer::message(client, &message)),
         Err(error) => answer::error(client, error),
     }

@@ -27,12 +27,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?room=` and `?name=` pre-fill the form; `?why=` says why the user is
-/// back here (`left`, `lost`, or `taken`, which reads as `lost`).
+/// back here (`left`, `lost`, or `taken`, which reads as `lost`); `?next=`
+/// is the page of the room to go on to once joined (a permalink).
 #[derive(Debug, Deserialize)]
 struct FormQuery {
     room: Option<String>,
     name: Option<String>,
     why: Option<String>,
+    next: Option<String>,
 }
 
 /// The join form's fields. Missing fields are empty, and get the rule.
@@ -42,6 +44,9 @@ pub struct JoinForm {
     username: String,
     #[serde(default)]
     room: String,
+    /// Where to go on to in the room once joined (see `paths::next_in_room`).
+    #[serde(default)]
+    next: String,
 }
 
 /// `GET /join-room`: the form, and links to the rooms this session is in.
@@ -69,9 +74,15 @@ async fn form(
     let notice = query
         .and_then(|q| q.why.as_deref())
         .and_then(|why| why_sentence(why, &room, name.as_deref()));
+    // Only a page of the room itself is kept (never another site).
+    let next = RoomName::parse(&room).ok().and_then(|parsed| {
+        let next = query.and_then(|q| q.next.as_deref())?;
+        paths::next_in_room(&parsed, next)
+    });
     let page = JoinPage {
         username: name.unwrap_or_default(),
         room,
+        next,
         username_error: None,
         room_error: None,
         notice,
@@ -128,7 +139,7 @@ async fn join(
     // another name, let that one go first.
     if let Membership::Member(member) = session::membership(&state, &session, &room).await? {
         if member.name.key() == username.key() {
-            return Ok(see_other(&room_url(&room, &form.room)));
+            return Ok(see_other(&room_url(&room, &form.room, &form.next)));
         }
         session::release(&state, member.id).await?;
         session::forget(&session, &room).await?;
@@ -148,7 +159,7 @@ async fn join(
             // A new name in the room's members panel.
             state.live.room_changed(&room);
             tracing::info!(room = %room, member = member.id, "joined");
-            Ok(see_other(&room_url(&room, &form.room)))
+            Ok(see_other(&room_url(&room, &form.room, &form.next)))
         }
         JoinOutcome::NameTaken => {
             let page = JoinPage {
@@ -162,9 +173,14 @@ async fn join(
     }
 }
 
-/// The room's page; `?from=` the room as typed when that differs, so the
-/// page can say once that "Team-Chat" is team-chat.
-fn room_url(room: &RoomName, typed: &str) -> String {
+/// Where a join goes: `next` when it is a page of the room (a permalink
+/// the person was sent to join from), else the room's page; `?from=` the
+/// room as typed when that differs, so the page can say once that
+/// "Team-Chat" is team-chat.
+fn room_url(room: &RoomName, typed: &str, next: &str) -> String {
+    if let Some(next) = paths::next_in_room(room, next) {
+        return next;
+    }
     let typed = typed.trim();
     if typed == room.as_str() {
         paths::room(room)
@@ -179,9 +195,13 @@ async fn form_again(
     session: &Session,
     form: JoinForm,
 ) -> Result<JoinPage, AppError> {
+    let next = RoomName::parse(&form.room)
+        .ok()
+        .and_then(|room| paths::next_in_room(&room, &form.next));
     Ok(JoinPage {
         username: form.username,
         room: form.room,
+        next,
         username_error: None,
         room_error: None,
         notice: None,

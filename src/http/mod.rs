@@ -9,15 +9,18 @@ pub mod assets;
 mod changes;
 mod error;
 mod events;
+mod export;
 mod guard;
 mod hints;
 mod join;
 mod limit;
 mod messages;
 mod people;
+mod permalink;
 mod respond;
 mod room_page;
 mod rooms;
+mod search;
 mod session;
 mod sessions;
 pub mod views;
@@ -93,6 +96,8 @@ where
         .merge(rooms::router())
         .merge(messages::router())
         .merge(changes::router())
+        .merge(search::router())
+        .merge(export::router())
         .merge(people::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))

@@ -28,6 +28,8 @@ pub struct Extras {
     pub draft: String,
     /// Why the last post failed, shown in the composer.
     pub error: Option<String>,
+    /// Show the messages around this seq, it highlighted (a permalink).
+    pub around: Option<i64>,
 }
 
 /// The room page for `member`, with `status` (200, or the failed post's).
@@ -48,10 +50,18 @@ pub async fn render(
     let here_count = members.iter().filter(|member| member.here).count();
     let members = MembersPanel::new(room, &members).render()?;
     let rooms = MyRooms::new(rooms_of(state, session).await?, Some(room)).render()?;
-    let messages = state
-        .store
-        .messages_before(room, before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
-        .await?;
+    let (history, live, newer) = match extras.around {
+        Some(seq) => super::permalink::window(state, room, seq).await?,
+        None => {
+            let messages = state
+                .store
+                .messages_before(room, before.unwrap_or(i64::MAX), PAGE_SIZE + 1)
+                .await?;
+            // An older page is a snapshot to read: live messages would land
+            // below it with a gap, so it links back to the newest instead.
+            (HistoryPartial::new(room, messages), before.is_none(), None)
+        }
+    };
     let page = RoomPage {
         room: room.clone(),
         me: member.name.to_string(),
@@ -60,16 +70,16 @@ pub async fn render(
         here_count,
         members,
         rooms,
-        history: HistoryPartial::new(room, messages),
+        history,
         cursor,
-        // An older page is a snapshot to read: live messages would land
-        // below it with a gap, so it links back to the newest instead.
-        live: before.is_none(),
+        live,
+        linked: extras.around,
+        newer,
         notice: extras.notice,
         composer: Composer {
             room: room.clone(),
             value: extras.draft,
-            autofocus: extras.error.is_some() || before.is_none(),
+            autofocus: extras.error.is_some() || live && extras.around.is_none(),
             error: extras.error,
             retry: retryable(status),
         },

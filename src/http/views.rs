@@ -17,10 +17,12 @@ use crate::live::RenderError;
 mod body;
 mod message_pages;
 mod people;
+pub mod search_page;
 
 pub use body::body_html;
 pub use message_pages::{ActionsPage, EditPage};
 pub use people::{members_html, typist_html, MembersPanel, MyRooms, RoomUnread};
+pub use search_page::{ResultView, SearchPage};
 
 /// How many messages a page or a history fragment shows.
 pub const PAGE_SIZE: i64 = 50;
@@ -246,6 +248,11 @@ pub struct RoomPage {
     /// Whether the page follows the room live (the newest page does; an
     /// older page read with `?before=` does not).
     pub live: bool,
+    /// The message a permalink shows, highlighted and scrolled to.
+    pub linked: Option<i64>,
+    /// Where the newer messages are, when the page stops short of the
+    /// newest (a permalink far back).
+    pub newer: Option<String>,
     /// A one-time sentence under the header (e.g. how the room was renamed).
     pub notice: Option<String>,
     /// The message box.
@@ -260,6 +267,9 @@ pub struct JoinPage {
     pub username: String,
     /// The room field's value.
     pub room: String,
+    /// The page of the room to go on to once joined, if any (checked by
+    /// `paths::next_in_room`).
+    pub next: Option<String>,
     /// What is wrong with the username, if anything.
     pub username_error: Option<String>,
     /// What is wrong with the room, if anything.

@@ -27,6 +27,8 @@ fn router() -> Router {
         route::MY_ROOMS,
         route::EVENTS,
         route::EXIT,
+        route::SEARCH,
+        route::EXPORT,
         route::MINE,
         route::ASSET,
         route::FAVICON,
@@ -64,7 +66,8 @@ async fn every_builder_routes_to_its_pattern() {
         (room_before(&room, 7), route::ROOM),
         (messages(&room), route::MESSAGES),
         (history_before(&room, 7), route::MESSAGES),
-        (message_link(&room, 7), route::ROOM),
+        (message_link(&room, 7), route::MESSAGE),
+        (join_then(&room, &message(&room, 7)), route::JOIN),
         (message(&room, 7), route::MESSAGE),
         (message_edit(&room, 7), route::MESSAGE_EDIT),
         (message_delete(&room, 7), route::MESSAGE_DELETE),
@@ -77,6 +80,10 @@ async fn every_builder_routes_to_its_pattern() {
         (events(&room), route::EVENTS),
         (events_after(&room, 7), route::EVENTS),
         (exit(&room), route::EXIT),
+        (search(&room), route::SEARCH),
+        (search_for(&room, "a b&c", Some(7)), route::SEARCH),
+        (export(&room), route::EXPORT),
+        (export_txt(&room), route::EXPORT),
         (mine_css(12, "626f62"), route::MINE),
         (asset("natter.css", Some("abc")), route::ASSET),
         (asset("icon.svg", None), route::ASSET),
@@ -95,7 +102,11 @@ fn urls_are_spelled_as_the_pages_and_tests_expect() {
     assert_eq!(room_before(&room, 71), "/rooms/lobby?before=71");
     assert_eq!(history_before(&room, 2), "/rooms/lobby/messages?before=2");
     assert_eq!(events_after(&room, 0), "/rooms/lobby/events?after=0");
-    assert_eq!(message_link(&room, 4), "/rooms/lobby#message-4");
+    assert_eq!(message_link(&room, 4), "/rooms/lobby/messages/4#message-4");
+    assert_eq!(
+        join_then(&room, "/rooms/lobby/messages/4"),
+        "/join-room?room=lobby&next=%2Frooms%2Flobby%2Fmessages%2F4"
+    );
     assert_eq!(reactions(&room, 4), "/rooms/lobby/messages/4/reactions");
     assert_eq!(exit(&room), "/rooms/lobby/exit");
     assert_eq!(mine_css(3, "626f62"), "/mine/3-626f62.css");
@@ -114,4 +125,36 @@ fn query_values_are_percent_encoded() {
         "/join-room?room=lobby&name=Zo%C3%AB+%3Cb%3E%26&why=lost"
     );
     assert_eq!(room_from(&room, "a&b=c"), "/rooms/lobby?from=a%26b%3Dc");
+    assert_eq!(
+        search_for(&room, "a b&c", Some(7)),
+        "/rooms/lobby/search?q=a+b%26c&before=7"
+    );
+}
+
+#[test]
+fn only_pages_of_the_room_are_next() {
+    let room = lobby();
+    for ok in [
+        "/rooms/lobby",
+        "/rooms/lobby/messages/4",
+        "/rooms/lobby?before=3",
+        "/rooms/lobby/messages/4#message-4",
+    ] {
+        assert_eq!(next_in_room(&room, ok).as_deref(), Some(ok));
+    }
+    for refused in [
+        "https://evil.example/rooms/lobby",
+        "//evil.example/rooms/lobby",
+        "/\\evil.example",
+        "/rooms/lobbyx",
+        "/rooms/other/messages/4",
+        "/rooms/lobby//evil.example",
+        "/rooms/lobby/\\evil.example",
+        "/rooms/lobby/messages/4\r\nSet-Cookie: x=1",
+        "/rooms/lobby/a b",
+        "javascript:alert(1)",
+        "",
+    ] {
+        assert_eq!(next_in_room(&room, refused), None, "{refused:?}");
+    }
 }

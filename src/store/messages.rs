@@ -224,6 +224,29 @@ impl Store {
         self.with_reactions(room, rows).await
     }
 
+    /// Up to `limit` messages from seq `from` on (itself included), oldest
+    /// first, in their current state: what follows a linked message.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn messages_from(
+        &self,
+        room: &RoomName,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM messages WHERE room = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+        );
+        let rows: Vec<MessageRow> = with_pool!(self, |pool, Db| {
+            sqlx::query_as(&sql)
+                .bind(room.as_str())
+                .bind(from)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        self.with_reactions(room, rows).await
+    }
+
     /// Up to `limit` messages that changed after cursor `after`, each once
     /// in its current state, in cursor order: what a stream that has seen
     /// every change up to `after` is missing.
@@ -276,7 +299,7 @@ impl Store {
 
     /// The messages of `rows` with their reactions, read in one query for
     /// those that have any (most have none, and cost nothing).
-    async fn with_reactions(
+    pub(super) async fn with_reactions(
         &self,
         room: &RoomName,
         rows: Vec<MessageRow>,

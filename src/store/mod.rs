@@ -31,6 +31,7 @@ mod listen;
 mod members;
 mod messages;
 mod presence;
+mod search;
 pub mod sqlite;
 
 use std::str::FromStr;
@@ -49,6 +50,7 @@ pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::JoinOutcome;
 pub use presence::{RoomMember, Unread, UNREAD_CAP};
+pub use search::{Hit, MARK_END, MARK_START};
 pub use sqlite::Writer;
 
 /// Runs `$body` with `$pool` bound to the concrete pool and `$db` to its

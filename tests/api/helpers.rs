@@ -38,9 +38,10 @@ pub fn message(room: &str, seq: i64) -> String {
     format!("/rooms/{room}/messages/{seq}")
 }
 
-/// Where a plain client is sent after changing a message.
+/// Where a plain form is sent after changing message `seq`: its
+/// permalink, at the message.
 pub fn anchor(room: &str, seq: i64) -> String {
-    format!("/rooms/{room}#message-{seq}")
+    format!("/rooms/{room}/messages/{seq}#message-{seq}")
 }
 
 /// What the database holds, by the numbers a refused request must leave

@@ -2,9 +2,12 @@
 //! per test, every test on SQLite and on PostgreSQL.
 
 mod helpers;
+mod markup;
 
 mod changes;
+mod export;
 mod feedback;
+mod format;
 mod history;
 mod install;
 mod instances;
@@ -13,11 +16,13 @@ mod lifecycle;
 mod membership;
 mod mentions;
 mod messages;
+mod permalink;
 mod presence;
 mod reactions;
 mod refusals;
 mod replay;
 mod scale;
+mod search;
 mod security;
 mod serve;
 mod stream;

@@ -218,7 +218,7 @@ async fn an_http_1_0_client_gets_its_stream_unchunked(backend: Backend) {
     let mut seen = Vec::new();
     read_until(&mut stream, &mut seen, ": natter\n\n").await;
     alice.say("lobby", "plain").await;
-    let text = read_until(&mut stream, &mut seen, "plain</p>").await;
+    let text = read_until(&mut stream, &mut seen, "plain</div>").await;
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(
         !text.to_ascii_lowercase().contains("transfer-encoding"),
