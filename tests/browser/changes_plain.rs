@@ -9,9 +9,12 @@ use super::support::*;
 const ROOM: &str = "plain";
 
 /// Waits until the browser is back in the room at message `seq` (the
-/// redirect after a form: `/rooms/{room}#message-{seq}`).
+/// redirect after a form: its permalink, `/rooms/{room}/messages/{seq}#message-{seq}`).
 async fn back_in_the_room(browser: &Browser, seq: i64) {
-    let want = (format!("/rooms/{ROOM}"), Some(format!("message-{seq}")));
+    let want = (
+        format!("/rooms/{ROOM}/messages/{seq}"),
+        Some(format!("message-{seq}")),
+    );
     eventually(&format!("back in the room at {want:?}"), || async {
         let url = browser.client.current_url().await.expect("url");
         (url.path().to_owned(), url.fragment().map(str::to_owned)) == want

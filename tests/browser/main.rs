@@ -18,6 +18,7 @@ mod converge;
 mod forms;
 mod history;
 mod layout;
+mod permalink;
 mod resilience;
 mod scale;
 mod screens;
