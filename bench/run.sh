@@ -153,6 +153,33 @@ ab() {
   "$BENCH" summary "$RESULTS"
 }
 
+# Posts alone against the mixed workload of edits and reactions
+# (docs/BENCHMARKS.md, "Changes cost what posts cost"): 32 posters, 1,000
+# subscribers receiving everything, interleaved, labelled "posts" and
+# "mixed".
+mixed() {
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== mixed round $round of $ROUNDS ($(cut -d' ' -f1-3 /proc/loadavg))"
+    LABEL=posts posts natter 32 1000
+    LABEL=mixed posts natter 32 1000 0 1 "--reactions 15 --edits 5"
+  done
+  "$BENCH" summary "$RESULTS"
+}
+
+# A 1,000-member room with the usual posting (5 messages/s), without and
+# with one typing signal per second (docs/BENCHMARKS.md, "Typing"),
+# interleaved, labelled "quiet" and "typing".
+typing() {
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== typing round $round of $ROUNDS ($(cut -d' ' -f1-3 /proc/loadavg))"
+    LABEL=quiet fanout natter 1000 50 5
+    target=natter; start natter
+    LABEL=typing bench fanout -n 1000 -m 50 --rate 5 --typing 1 || echo "run failed: typing" >&2
+    stop_server
+  done
+  "$BENCH" summary "$RESULTS"
+}
+
 case "${1:-table}" in
   table) table ;;
   fanout) fanout "${@:2}" ;;
@@ -160,6 +187,8 @@ case "${1:-table}" in
   posts2) posts "$2" "$3" "$4" 0,1 2 "${5:-}" ;;
   page) page ;;
   ab) ab "$2" "$3" ;;
+  mixed) mixed ;;
+  typing) typing ;;
   smoke) cd "$repo" && cargo run -p natter-bench -- smoke ;;
   *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

@@ -36,6 +36,37 @@ pub struct Args {
     /// Seconds between the last stream opening and the idle reading.
     #[arg(long, default_value_t = 2)]
     pub settle_secs: u64,
+    /// Typing signals per second while posting (natter only), from a few
+    /// members in turn (one member's are passed on every 2 s at most).
+    #[arg(long, default_value_t = 0.0)]
+    pub typing: f64,
+}
+
+/// Sends typing signals at `rate` per second, from `typists` in turn,
+/// until `stop`; returns how many were sent.
+async fn type_at_rate(
+    target: Target,
+    typists: Vec<Cookie>,
+    rate: f64,
+    stop: CancellationToken,
+) -> Result<u64> {
+    let mut conn = Conn::connect(target.addr).await?;
+    let start = tokio::time::Instant::now();
+    let mut sent = 0u64;
+    while !stop.is_cancelled() && !typists.is_empty() {
+        let at = start + Duration::from_secs_f64(sent as f64 / rate);
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep_until(at) => {}
+        }
+        let typist = &typists[sent as usize % typists.len()];
+        let (head, _) = conn.roundtrip(&target.typing_request(typist)).await?;
+        if head.status != 204 {
+            bail!("typing: status {}", head.status);
+        }
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 /// Joins `count` users and opens an event stream for each; returns the
@@ -161,8 +192,27 @@ pub async fn run(target: &Target, pid: Option<u32>, args: &Args) -> Result<Run> 
     tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
     let idle = sample(pid)?;
 
+    let typists = if args.typing > 0.0 {
+        target.join_many("typist", 4, 4).await?
+    } else {
+        Vec::new()
+    };
+    let typing_stop = CancellationToken::new();
+    let typing = (args.typing > 0.0).then(|| {
+        tokio::spawn(type_at_rate(
+            target.clone(),
+            typists,
+            args.typing,
+            typing_stop.clone(),
+        ))
+    });
     let (gen_start, server_start) = (sample(None)?, sample(pid)?);
     let (acked, failed) = post_at_rate(target, &poster, &shared, m, args.rate, args.size).await?;
+    typing_stop.cancel();
+    let typing_sent = match typing {
+        Some(task) => task.await??,
+        None => 0,
+    };
     let expected = (n * m) as u64;
     let deadline = Instant::now() + Duration::from_secs(args.drain_secs);
     while shared.delivered.load(Ordering::Relaxed) < acked * n as u64 && Instant::now() < deadline {
@@ -198,6 +248,7 @@ pub async fn run(target: &Target, pid: Option<u32>, args: &Args) -> Result<Run> 
         "broken_streams": shared.broken.load(Ordering::Relaxed),
         "posts_acked": acked,
         "posts_failed": failed,
+        "typing_signals": typing_sent,
         "p50_ms": ms(percentile(&all, 50.0)),
         "p99_ms": ms(percentile(&all, 99.0)),
         "max_ms": ms(all.last().copied().unwrap_or(0)),
@@ -221,5 +272,11 @@ pub async fn run(target: &Target, pid: Option<u32>, args: &Args) -> Result<Run> 
 }
 
 fn config(args: &Args) -> Value {
-    json!({"n": args.subscribers, "m": args.messages, "rate": args.rate, "size": args.size})
+    json!({
+        "n": args.subscribers,
+        "m": args.messages,
+        "rate": args.rate,
+        "size": args.size,
+        "typing": args.typing,
+    })
 }

@@ -25,6 +25,8 @@ pub async fn run() -> Result<()> {
         size: 300,
         drain_secs: 10,
         settle_secs: 0,
+        // Typing signals meanwhile: they must not disturb a delivery.
+        typing: 20.0,
     };
     let fanout = fanout::run(&target, None, &args).await?;
     fanout.print();

@@ -122,6 +122,12 @@ impl Target {
         self.natter_form(cookie, &path, &body)
     }
 
+    /// The request that says a member is typing (natter only).
+    pub fn typing_request(&self, cookie: &Cookie) -> Vec<u8> {
+        let path = format!("/rooms/{}/typing", self.room);
+        self.natter_form(cookie, &path, "")
+    }
+
     /// A form `POST` to natter asking for JSON.
     fn natter_form(&self, cookie: &Cookie, path: &str, body: &str) -> Vec<u8> {
         let mut headers = vec![

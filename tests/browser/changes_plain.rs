@@ -9,8 +9,9 @@ use super::support::*;
 const ROOM: &str = "plain";
 
 /// Waits until the browser is back in the room at message `seq` (the
-/// redirect after a form: its permalink, `/rooms/{room}/messages/{seq}#message-{seq}`).
+/// redirect after a form: the permalink, `/rooms/{room}/messages/{seq}#message-{seq}`).
 async fn back_in_the_room(browser: &Browser, seq: i64) {
+    // The message's permalink: the room, positioned on the message.
     let want = (
         format!("/rooms/{ROOM}/messages/{seq}"),
         Some(format!("message-{seq}")),

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::support::*;
 
 /// Whether the "Reconnecting…" status shows.
-async fn reconnecting(browser: &Browser) -> bool {
+pub(crate) async fn reconnecting(browser: &Browser) -> bool {
     browser
         .js(
             "const s = document.getElementById('connection');\

@@ -54,7 +54,7 @@ fn luminance(rgb: &str) -> f64 {
 }
 
 /// The WCAG contrast ratio of two CSS `rgb()` colours.
-fn ratio(a: &str, b: &str) -> f64 {
+pub(crate) fn ratio(a: &str, b: &str) -> f64 {
     let (a, b) = (luminance(a), luminance(b));
     (a.max(b) + 0.05) / (a.min(b) + 0.05)
 }

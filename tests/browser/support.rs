@@ -24,6 +24,7 @@ pub use shown::{click, message, shown, shows, tombstone, Shown};
 mod gate;
 mod person;
 mod shown;
+mod tab;
 
 /// Chromium is heavy: at most this many tests drive browsers at once.
 static SLOTS: Semaphore = Semaphore::const_new(2);
