@@ -20,6 +20,7 @@ mod history;
 mod layout;
 mod mentions;
 mod people;
+mod permalink;
 mod resilience;
 mod scale;
 mod screens;
