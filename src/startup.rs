@@ -51,6 +51,7 @@ impl App {
         let shutdown = CancellationToken::new();
         let renders = live::Views {
             message: views::message_html,
+            message_json: http::message_json,
             members: views::members_html,
             typist: views::typist_html,
         };

@@ -13,4 +13,7 @@ pub struct Member {
     pub room: RoomName,
     /// The name, as typed, with its comparison key.
     pub name: Username,
+    /// Whether this member is a bot (it has a token, not a session; its
+    /// name is held until it is revoked).
+    pub bot: bool,
 }

@@ -58,6 +58,8 @@ pub struct Message {
     pub edited_at: Option<i64>,
     /// Reactions, in the fixed set's order, only those with someone.
     pub reactions: Vec<super::Reaction>,
+    /// Whether a bot posted it.
+    pub bot: bool,
 }
 
 impl Message {

@@ -60,6 +60,8 @@ pub struct MessageJson<'a> {
     /// event id for it).
     cursor: i64,
     reactions: Vec<ReactionJson<'a>>,
+    /// Whether a bot posted it.
+    bot: bool,
 }
 
 /// Who reacted with one emoji.
@@ -105,8 +107,15 @@ impl<'a> From<&'a Message> for MessageJson<'a> {
                     by: reaction.by.iter().map(|(_, name)| name.as_str()).collect(),
                 })
                 .collect(),
+            bot: message.bot,
         }
     }
+}
+
+/// A message as the one-line JSON a `?format=json` stream and a webhook
+/// carry (the [`crate::live::Render`] startup hands to delivery).
+pub fn message_json(message: &Message) -> Result<String, crate::live::RenderError> {
+    Ok(serde_json::to_string(&MessageJson::from(message))?)
 }
 
 /// The answer to a change to `message` (or a request for it): its fragment

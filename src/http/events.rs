@@ -72,7 +72,7 @@ async fn events(
 
     let feed = state
         .live
-        .open(&room, presence, Opening { after }, Box::new(permit))
+        .open(&room, presence, Opening { after, json: false }, Box::new(permit))
         .await?;
     let body = feed.map(Ok::<_, Infallible>);
 

@@ -38,6 +38,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tracing::Level;
 
+pub use answer::message_json;
 pub use error::AppError;
 pub use limit::{ClientIp, Limits};
 pub use sessions::Evicting;

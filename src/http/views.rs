@@ -88,6 +88,8 @@ pub struct MessageView {
     /// When it was last edited, as an RFC 3339 time, if it was.
     edited: Option<String>,
     reactions: Vec<ReactionView>,
+    /// Whether a bot posted it (the partial says so beside the name).
+    bot: bool,
 }
 
 /// One emoji's reactions as a button: who reacted, by member id (for the
@@ -152,6 +154,7 @@ impl From<&Message> for MessageView {
                         .join(", "),
                 })
                 .collect(),
+            bot: message.bot,
         }
     }
 }
@@ -317,6 +320,7 @@ mod tests {
             created_at: 0,
             edited_at: None,
             reactions: Vec::new(),
+            bot: false,
         })
     }
 

@@ -38,11 +38,15 @@ const CATCH_UP_BATCH: i64 = 200;
 /// holds its gathered copy.
 const GATHER_BYTES: usize = 8 * 1024;
 
-/// Where a new feed starts.
+/// Where a new feed starts, and what it writes.
 #[derive(Debug, Clone, Copy)]
 pub struct Opening {
     /// The last cursor the client has, if it says (`Last-Event-ID`).
     pub after: Option<i64>,
+    /// Changes as JSON (`?format=json`, for scripts) rather than HTML.
+    /// Such a stream carries changes and keep-alives only: the signals
+    /// (typing, presence) are HTML for pages.
+    pub json: bool,
 }
 
 impl Live {
@@ -62,7 +66,7 @@ impl Live {
         // Subscribe before reading the store, so nothing falls between the
         // two: whatever commits later reaches the hub, whatever committed
         // earlier is in the store.
-        let subscription = self.hub.subscribe(room);
+        let subscription = self.hub.subscribe(room, opening.json);
         let latest = self.store.last_cursor(room).await?;
         let (last_sent, catching_up) = match opening.after {
             Some(after) => (after.max(0), after < latest),
@@ -75,6 +79,7 @@ impl Live {
             subscription,
             last_sent,
             catching_up,
+            json: opening.json,
             backlog: VecDeque::new(),
             _presence: presence,
             _here: here,
@@ -105,6 +110,8 @@ struct Feed {
     last_sent: i64,
     /// Read from the store until it has nothing newer.
     catching_up: bool,
+    /// Writes changes as JSON (see [`Opening::json`]).
+    json: bool,
     /// Frames read from the store and not yet written.
     backlog: VecDeque<Bytes>,
     /// Ends the stream when the membership ends.
@@ -138,9 +145,9 @@ impl Feed {
                 }
                 Err(RecvError::Closed) => return None,
             };
-            match self.step(frame.kind) {
+            match self.step(&frame) {
                 Step::Write => {
-                    let bytes = gather(frame.bytes, || self.next_waiting());
+                    let bytes = gather(self.bytes_of(frame), || self.next_waiting());
                     return Some((bytes, self));
                 }
                 Step::Skip => {}
@@ -150,13 +157,18 @@ impl Feed {
     }
 
     /// What to do with a frame: a change is written only if it follows
-    /// what this stream wrote last (see [`Kind::Change`]).
-    fn step(&mut self, kind: Kind) -> Step {
-        match kind {
-            Kind::KeepAlive | Kind::Signal => Step::Write,
+    /// what this stream wrote last (see [`Kind::Change`]). A JSON stream
+    /// skips signals, and reads a change published without its JSON (it
+    /// subscribed while the change was being published) from the store.
+    fn step(&mut self, frame: &Frame) -> Step {
+        match frame.kind {
+            Kind::KeepAlive => Step::Write,
+            Kind::Signal if self.json => Step::Skip,
+            Kind::Signal => Step::Write,
             Kind::Change { cursor, .. } | Kind::Nudge(cursor) if cursor <= self.last_sent => {
                 Step::Skip
             }
+            Kind::Change { .. } if self.json && frame.json.is_empty() => Step::CatchUp,
             Kind::Change { after, cursor } if after <= self.last_sent => {
                 self.last_sent = cursor;
                 Step::Write
@@ -181,8 +193,8 @@ impl Feed {
             match frame.kind {
                 // The stream is busy: no keep-alive needed.
                 Kind::KeepAlive => {}
-                kind => match self.step(kind) {
-                    Step::Write => return Some(frame.bytes),
+                _ => match self.step(&frame) {
+                    Step::Write => return Some(self.bytes_of(frame)),
                     Step::Skip => {}
                     Step::CatchUp => {
                         self.catching_up = true;
@@ -190,6 +202,14 @@ impl Feed {
                     }
                 },
             }
+        }
+    }
+
+    /// What this stream writes of a frame it takes.
+    fn bytes_of(&self, frame: Frame) -> Bytes {
+        match frame.kind {
+            Kind::Change { .. } if self.json => frame.json,
+            _ => frame.bytes,
         }
     }
 
@@ -204,8 +224,8 @@ impl Feed {
             self.catching_up = false;
         }
         for message in &messages {
-            self.backlog
-                .push_back(self.live.frame(self.last_sent, message)?.bytes);
+            let frame = self.live.frame(self.last_sent, message, self.json)?;
+            self.backlog.push_back(self.bytes_of(frame));
             self.last_sent = message.cursor;
         }
         Ok(())

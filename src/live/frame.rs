@@ -37,6 +37,10 @@ pub struct Frame {
     pub kind: Kind,
     /// The bytes to write, shared by all.
     pub bytes: Bytes,
+    /// A change's event for `?format=json` streams (the message as JSON),
+    /// encoded only when the room has such a stream here; empty otherwise,
+    /// and then such a stream reads the change from the store.
+    pub json: Bytes,
 }
 
 impl Frame {
@@ -52,7 +56,22 @@ impl Frame {
         Self {
             kind: Kind::Change { after, cursor },
             bytes: Bytes::from(event),
+            json: Bytes::new(),
         }
+    }
+
+    /// The same change for `?format=json` streams too: `json` is the
+    /// message on one line.
+    pub fn with_json(mut self, json: &str) -> Self {
+        if let Kind::Change { cursor, .. } = self.kind {
+            let mut event = String::with_capacity(json.len() + 32);
+            event.push_str("id: ");
+            event.push_str(&cursor.to_string());
+            event.push('\n');
+            push_data(&mut event, json);
+            self.json = Bytes::from(event);
+        }
+        self
     }
 
     /// An ephemeral signal named `event` carrying `html`, with no `id:`:
@@ -66,6 +85,7 @@ impl Frame {
         Self {
             kind: Kind::Signal,
             bytes: Bytes::from(encoded),
+            json: Bytes::new(),
         }
     }
 
@@ -74,6 +94,7 @@ impl Frame {
         Self {
             kind: Kind::Nudge(cursor),
             bytes: Bytes::new(),
+            json: Bytes::new(),
         }
     }
 
@@ -82,6 +103,7 @@ impl Frame {
         Self {
             kind: Kind::KeepAlive,
             bytes: Bytes::from_static(b": keep-alive\n\n"),
+            json: Bytes::new(),
         }
     }
 }
@@ -115,5 +137,8 @@ mod tests {
         assert_eq!(signal.kind, Kind::Signal);
         assert_eq!(signal.bytes, "event: typing\ndata: <i>alice</i>\n\n");
         assert!(Frame::nudge(3).bytes.is_empty());
+        let both = Frame::change(6, 7, "<p>a</p>").with_json(r#"{"seq":7}"#);
+        assert_eq!(both.json, "id: 7\ndata: {\"seq\":7}\n\n");
+        assert!(change.json.is_empty());
     }
 }

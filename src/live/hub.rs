@@ -50,6 +50,9 @@ struct Room {
     /// ahead of what was really handed out would make the relay skip
     /// messages nobody here has.
     handed: Handed,
+    /// How many subscribers here read `?format=json`: while there are
+    /// any, changes are published with their JSON too.
+    json_readers: usize,
 }
 
 /// A cheap-to-clone handle to the rooms' channels.
@@ -66,6 +69,8 @@ pub struct Subscription {
     room: RoomName,
     receiver: Option<broadcast::Receiver<Frame>>,
     signals: Option<broadcast::Receiver<Frame>>,
+    /// Whether it counts among the room's JSON readers.
+    json: bool,
 }
 
 impl Hub {
@@ -74,14 +79,17 @@ impl Hub {
         Self::default()
     }
 
-    /// Subscribes to a room's frames from now on.
-    pub fn subscribe(&self, room: &RoomName) -> Subscription {
+    /// Subscribes to a room's frames from now on; `json` asks for
+    /// changes' JSON too (see [`Frame::json`]).
+    pub fn subscribe(&self, room: &RoomName, json: bool) -> Subscription {
         let mut rooms = self.lock();
         let channels = rooms.entry(room.clone()).or_insert_with(|| Room {
             sender: broadcast::channel(ROOM_CAPACITY).0,
             signals: broadcast::channel(SIGNAL_CAPACITY).0,
             handed: Handed::Nothing,
+            json_readers: 0,
         });
+        channels.json_readers += usize::from(json);
         let (receiver, signals) = (channels.sender.subscribe(), channels.signals.subscribe());
         drop(rooms);
         Subscription {
@@ -89,7 +97,13 @@ impl Hub {
             room: room.clone(),
             receiver: Some(receiver),
             signals: Some(signals),
+            json,
         }
+    }
+
+    /// Whether any subscriber of the room here reads JSON.
+    pub fn wants_json(&self, room: &RoomName) -> bool {
+        self.lock().get(room).is_some_and(|room| room.json_readers > 0)
     }
 
     /// Sends a frame to the room's current subscribers; returns how many.
@@ -196,10 +210,11 @@ impl Drop for Subscription {
         drop(self.receiver.take());
         drop(self.signals.take());
         let mut rooms = self.hub.lock();
-        if rooms
-            .get(&self.room)
-            .is_some_and(|room| room.sender.receiver_count() == 0)
-        {
+        let Some(room) = rooms.get_mut(&self.room) else {
+            return;
+        };
+        room.json_readers -= usize::from(self.json && room.json_readers > 0);
+        if room.sender.receiver_count() == 0 {
             rooms.remove(&self.room);
         }
     }
@@ -220,8 +235,8 @@ mod tests {
     #[tokio::test]
     async fn frames_reach_only_their_room_and_idle_rooms_are_dropped() {
         let hub = Hub::new();
-        let mut lobby = hub.subscribe(&room("lobby"));
-        let mut other = hub.subscribe(&room("other"));
+        let mut lobby = hub.subscribe(&room("lobby"), false);
+        let mut other = hub.subscribe(&room("other"), false);
         assert_eq!(hub.publish(&room("lobby"), frame(1)), 1);
         assert_eq!(hub.publish(&room("nobody"), frame(1)), 0);
         let got = lobby.recv().await.map(|f| f.kind);
@@ -245,7 +260,7 @@ mod tests {
     #[test]
     fn only_published_frames_move_the_mark() {
         let hub = Hub::new();
-        let _lobby = hub.subscribe(&room("lobby"));
+        let _lobby = hub.subscribe(&room("lobby"), false);
         assert_eq!(hub.handed(&room("lobby")), Some(Handed::Nothing));
         hub.publish(&room("lobby"), Frame::nudge(9));
         assert_eq!(hub.handed(&room("lobby")), Some(Handed::Nothing));

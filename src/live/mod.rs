@@ -70,6 +70,8 @@ pub type Render = fn(&Message) -> Result<String, RenderError>;
 pub struct Views {
     /// A message in its current state.
     pub message: Render,
+    /// The same as one line of JSON, for `?format=json` streams.
+    pub message_json: Render,
     /// A room's members panel: who is here, who is away.
     pub members: fn(&crate::chat::RoomName, &[PanelMember]) -> Result<String, RenderError>,
     /// One member typing (id, name).
@@ -153,9 +155,15 @@ impl Live {
     }
 
     /// A message in its current state, rendered once, as the change frame
-    /// at its cursor that follows the change at `after`.
-    fn frame(&self, after: i64, message: &Message) -> Result<Frame, LiveError> {
+    /// at its cursor that follows the change at `after`; with its JSON too
+    /// if `json` (some stream reads `?format=json`).
+    fn frame(&self, after: i64, message: &Message, json: bool) -> Result<Frame, LiveError> {
         let html = (self.views.message)(message).map_err(LiveError::Render)?;
-        Ok(Frame::change(after, message.cursor, &html))
+        let frame = Frame::change(after, message.cursor, &html);
+        if !json {
+            return Ok(frame);
+        }
+        let json = (self.views.message_json)(message).map_err(LiveError::Render)?;
+        Ok(frame.with_json(&json))
     }
 }

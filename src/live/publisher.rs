@@ -42,7 +42,8 @@ impl Live {
         if self.hub.handed(&message.room).is_none() {
             return;
         }
-        match self.frame(after, message) {
+        let json = self.hub.wants_json(&message.room);
+        match self.frame(after, message, json) {
             Ok(frame) => {
                 self.hub.publish(&message.room, frame);
             }

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Store, StoreError};
 use crate::chat::{Member, Message, MessageBody};
 
-/// At most this many posts in one transaction (6 values each stays far
+/// At most this many posts in one transaction (9 values each stays far
 /// below SQLite's 32,766 bound parameters).
 pub(super) const BATCH: usize = 256;
 

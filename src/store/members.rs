@@ -9,7 +9,7 @@ use super::{with_pool, Store, StoreError};
 use crate::chat::{Member, RoomName, Username};
 
 /// The columns a [`Member`] is read from.
-const MEMBER: &str = "id, room, name, name_key";
+const MEMBER: &str = "id, room, name, name_key, bot";
 
 /// A member as stored.
 #[derive(sqlx::FromRow)]
@@ -18,6 +18,7 @@ struct MemberRow {
     room: String,
     name: String,
     name_key: String,
+    bot: i64,
 }
 
 impl From<MemberRow> for Member {
@@ -26,6 +27,7 @@ impl From<MemberRow> for Member {
             id: row.id,
             room: RoomName::stored(row.room),
             name: Username::stored(row.name, row.name_key),
+            bot: row.bot != 0,
         }
     }
 }
@@ -103,7 +105,7 @@ impl Store {
             .await?;
             let released: Vec<i64> = sqlx::query_scalar(
                 "DELETE FROM members WHERE room = $1 AND name_key = $2 AND last_seen < $3 \
-                 RETURNING id",
+                 AND bot = 0 RETURNING id",
             )
             .bind(room.as_str())
             .bind(name.key())

@@ -17,6 +17,7 @@ pub(super) struct MessageRow {
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
     reactions: i64,
+    bot: i64,
 }
 
 impl MessageRow {
@@ -32,13 +33,14 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             reactions: Vec::new(),
+            bot: self.bot != 0,
         }
     }
 }
 
 /// The columns of a [`MessageRow`].
 pub(super) const COLUMNS: &str =
-    "room, seq, cursor, author_id, author, body, created_at, edited_at, deleted_at, reactions";
+    "room, seq, cursor, author_id, author, body, created_at, edited_at, deleted_at, reactions, bot";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ReactionRow {
@@ -145,6 +147,7 @@ impl Store {
                         created_at: post.now,
                         edited_at: None,
                         reactions: Vec::new(),
+                        bot: post.member.bot,
                     })
                 })
                 .collect();
@@ -154,7 +157,7 @@ impl Store {
                 // kept prepared: they would crowd out the fixed ones.
                 let mut insert = sqlx::QueryBuilder::<Db>::new(
                     "INSERT INTO messages \
-                     (room, seq, cursor, posted_cursor, author_id, author, body, created_at) ",
+                     (room, seq, cursor, posted_cursor, author_id, author, body, created_at, bot) ",
                 );
                 insert.push_values(&stored, |mut row, message| {
                     row.push_bind(message.room.as_str())
@@ -164,7 +167,8 @@ impl Store {
                         .push_bind(message.author_id)
                         .push_bind(&message.author)
                         .push_bind(message.body.as_deref().unwrap_or_default())
-                        .push_bind(message.created_at);
+                        .push_bind(message.created_at)
+                        .push_bind(i64::from(message.bot));
                 });
                 insert.build().persistent(false).execute(&mut *tx).await?;
             }
