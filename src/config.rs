@@ -73,6 +73,17 @@ pub struct Config {
     /// single thread, e.g. pinned to one core for benchmarks.
     #[arg(long, env = "NATTER_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
+
+    /// Webhook targets allowed although they are loopback, private,
+    /// link-local or metadata addresses (refused by default): hosts or
+    /// CIDRs, comma-separated, e.g. `hooks.internal,10.1.0.0/16`.
+    #[arg(long, env = "NATTER_WEBHOOK_ALLOW", value_delimiter = ',')]
+    pub webhook_allow: Vec<String>,
+
+    /// Seconds after which a webhook delivery that keeps failing is given
+    /// up (it is retried with backoff until then).
+    #[arg(long, env = "NATTER_WEBHOOK_GIVE_UP_SECS", default_value_t = 3600)]
+    pub webhook_give_up_secs: u64,
 }
 
 impl Config {
@@ -97,6 +108,8 @@ impl Config {
             max_streams: 16_000,
             worker_threads: None,
             header_timeout_secs: 30,
+            webhook_allow: Vec::new(),
+            webhook_give_up_secs: 3600,
         }
     }
 

@@ -26,10 +26,12 @@
 //!   PostgreSQL, behind one face; each backend owns what only it needs
 //!   (SQLite: its writer thread, group commit, caches; PostgreSQL: its
 //!   `LISTEN/NOTIFY` relay).
+//! - [`hooks`]: webhooks to a room's bots, and where they may go.
 //! - [`telemetry`]: tracing setup and the OS shutdown signal.
 
 pub mod chat;
 pub mod config;
+pub mod hooks;
 pub mod http;
 pub mod live;
 pub mod paths;
