@@ -15,11 +15,13 @@ use crate::chat::{Message, RoomName, Username};
 use crate::live::RenderError;
 
 mod body;
+mod bots_page;
 mod message_pages;
 mod people;
 pub mod search_page;
 
 pub use body::body_html;
+pub use bots_page::{BotView, BotsPage, Created};
 pub use message_pages::{ActionsPage, EditPage};
 pub use people::{members_html, typist_html, MembersPanel, MyRooms, RoomUnread};
 pub use search_page::{ResultView, SearchPage};
