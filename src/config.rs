@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+pub use crate::telemetry::LogFormat;
+
 /// How natter is configured. Every flag can also be set through the
 /// environment variable named beside it.
 #[derive(Debug, Clone, clap::Parser)]
@@ -84,6 +86,15 @@ pub struct Config {
     /// up (it is retried with backoff until then).
     #[arg(long, env = "NATTER_WEBHOOK_GIVE_UP_SECS", default_value_t = 3600)]
     pub webhook_give_up_secs: u64,
+
+    /// Address to serve Prometheus metrics on (`GET /metrics`), apart from
+    /// the app's; unset (the default): no metrics. Keep it private.
+    #[arg(long, env = "NATTER_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Log lines as `text` (for people) or `json` (one object per line).
+    #[arg(long, env = "NATTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -110,6 +121,8 @@ impl Config {
             header_timeout_secs: 30,
             webhook_allow: Vec::new(),
             webhook_give_up_secs: 3600,
+            metrics_bind: None,
+            log_format: LogFormat::Text,
         }
     }
 

@@ -28,12 +28,14 @@
 //!   `LISTEN/NOTIFY` relay).
 //! - [`hooks`]: webhooks to a room's bots, and where they may go.
 //! - [`telemetry`]: tracing setup and the OS shutdown signal.
+//! - [`metrics`]: Prometheus metrics on their own address, one named call per measurement.
 
 pub mod chat;
 pub mod config;
 pub mod hooks;
 pub mod http;
 pub mod live;
+pub mod metrics;
 pub mod paths;
 pub mod serve;
 pub mod startup;

@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
             .build()?,
     };
     runtime.block_on(async {
-        telemetry::init();
+        telemetry::init(config.log_format);
         let app = App::build(config).await?;
         tracing::info!("natter listening on http://{}", app.addr());
         app.run(telemetry::shutdown_signal()).await

@@ -31,6 +31,8 @@ const SESSION_CACHE: usize = 100_000;
 pub struct App {
     listener: TcpListener,
     addr: SocketAddr,
+    /// Where `GET /metrics` is served, if `--metrics-bind` asks.
+    metrics_addr: Option<SocketAddr>,
     router: Router,
     state: AppState,
     background: Vec<JoinHandle<()>>,
@@ -94,11 +96,18 @@ impl App {
             background.push(live.spawn_relay(relay, state.shutdown.clone()));
         }
         background.extend(live.spawn(commits));
+        let mut metrics_addr = None;
+        if let Some(bind) = config.metrics_bind {
+            let (addr, task) = crate::metrics::serve(bind, &state).await?;
+            background.push(task);
+            metrics_addr = Some(addr);
+        }
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         Ok(Self {
             listener,
             addr,
+            metrics_addr,
             router,
             state,
             background,
@@ -110,6 +119,11 @@ impl App {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `GET /metrics` is served on, if `--metrics-bind` asks.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, ends every

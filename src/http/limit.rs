@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 
 use super::{AppError, AppState};
 use crate::config::Config;
+use crate::metrics::{self, Limited};
 
 /// Buckets kept before idle (full) ones are swept out: bounds memory.
 const MAX_BUCKETS: usize = 50_000;
@@ -102,6 +103,7 @@ impl Limits {
         self.posts_per_member
             .check(&member_id)
             .and_then(|()| self.posts_per_ip.check(&ip))
+            .inspect_err(|_| metrics::rate_limited(Limited::Post))
             .map_err(|wait| AppError::TooMany("messages", wait))
     }
 
@@ -110,18 +112,23 @@ impl Limits {
     pub fn bot_post(&self, member_id: i64) -> Result<(), AppError> {
         self.posts_per_member
             .check(&member_id)
+            .inspect_err(|_| metrics::rate_limited(Limited::Post))
             .map_err(|wait| AppError::TooMany("messages", wait))
     }
 
     /// Is this member's typing signal passed on (not one too many)?
     pub fn typing(&self, member_id: i64) -> bool {
-        self.typing_per_member.check(&member_id).is_ok()
+        self.typing_per_member
+            .check(&member_id)
+            .inspect_err(|_| metrics::rate_limited(Limited::Typing))
+            .is_ok()
     }
 
     /// May this address join now?
     pub fn join(&self, ip: IpAddr) -> Result<(), AppError> {
         self.joins_per_ip
             .check(&ip)
+            .inspect_err(|_| metrics::rate_limited(Limited::Join))
             .map_err(|wait| AppError::TooMany("attempts to join", wait))
     }
 
@@ -130,6 +137,7 @@ impl Limits {
         let mut per_member = self.per_member.lock().unwrap_or_else(|p| p.into_inner());
         let mine = per_member.entry(member_id).or_default();
         if *mine >= self.streams_per_member {
+            metrics::rate_limited(Limited::MemberStreams);
             return Err(AppError::TooMany(
                 "open streams in this room",
                 Duration::from_secs(5),
@@ -137,6 +145,7 @@ impl Limits {
         }
         if self.open_streams.fetch_add(1, Ordering::SeqCst) >= self.max_streams {
             self.open_streams.fetch_sub(1, Ordering::SeqCst);
+            metrics::rate_limited(Limited::InstanceStreams);
             return Err(AppError::Busy);
         }
         *mine += 1;
@@ -145,6 +154,11 @@ impl Limits {
             open_streams: self.open_streams.clone(),
             per_member: self.per_member.clone(),
         })
+    }
+
+    /// How many event streams are open on this instance.
+    pub fn open_streams(&self) -> usize {
+        self.open_streams.load(Ordering::Relaxed)
     }
 }
 

@@ -9,6 +9,7 @@ use super::hub::Handed;
 use super::relay::{Relay, RelayEvent};
 use super::Live;
 use crate::chat::RoomName;
+use crate::metrics;
 
 /// How many changed messages one fetch reads.
 const BATCH: i64 = 200;
@@ -20,6 +21,7 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
             () = shutdown.cancelled() => return,
             event = relay.next() => event,
         };
+        let _handled = metrics::RelayTimer::start(&event);
         match event {
             RelayEvent::Committed { room, first, last } => match live.hub.handed(&room) {
                 // Nobody here listens to the room.
@@ -70,6 +72,7 @@ async fn forward(live: &Live, room: &RoomName, mut after: i64) {
                 return;
             }
         };
+        metrics::catch_up_read(metrics::Reader::Relay, messages.len());
         let full = messages.len() as i64 == BATCH;
         live.publish_read(after, &messages);
         if let Some(newest) = messages.last() {

@@ -27,6 +27,7 @@ use super::hub::Subscription;
 use super::presence::PresenceGuard;
 use super::{Live, LiveError};
 use crate::chat::RoomName;
+use crate::metrics;
 
 /// How many stored messages one catch-up query reads at most.
 const CATCH_UP_BATCH: i64 = 200;
@@ -140,6 +141,7 @@ impl Feed {
             let frame = match self.subscription.recv().await {
                 Ok(frame) => frame,
                 Err(RecvError::Lagged(_)) => {
+                    metrics::lagged();
                     self.catching_up = true;
                     continue;
                 }
@@ -185,6 +187,7 @@ impl Feed {
             let frame: Frame = match self.subscription.try_recv() {
                 Ok(frame) => frame,
                 Err(TryRecvError::Lagged(_)) => {
+                    metrics::lagged();
                     self.catching_up = true;
                     return None;
                 }
@@ -207,6 +210,7 @@ impl Feed {
 
     /// What this stream writes of a frame it takes.
     fn bytes_of(&self, frame: Frame) -> Bytes {
+        metrics::delivered(frame.kind);
         match frame.kind {
             Kind::Change { .. } if self.json => frame.json,
             _ => frame.bytes,
@@ -220,6 +224,7 @@ impl Feed {
             .store
             .changes_after(&self.room, self.last_sent, CATCH_UP_BATCH)
             .await?;
+        metrics::catch_up_read(metrics::Reader::Feed, messages.len());
         if (messages.len() as i64) < CATCH_UP_BATCH {
             self.catching_up = false;
         }

@@ -101,6 +101,7 @@ impl Store {
                 None => rooms.push((&post.member.room, 1)),
             }
         }
+        let started = std::time::Instant::now();
         let messages = with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;
             // Each room's seqs and cursors are claimed in one step: the
@@ -187,7 +188,9 @@ impl Store {
             tx.commit().await?;
             messages
         });
+        crate::metrics::commit_latency(started.elapsed());
         let committed: Vec<Message> = messages.iter().flatten().cloned().collect();
+        crate::metrics::post_committed(committed.len());
         // Waits if the publisher is behind (a bound, not a drop); fails
         // only once it is gone, at shutdown.
         if !committed.is_empty() && self.committed.send(committed).await.is_err() {
