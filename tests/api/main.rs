@@ -16,6 +16,7 @@ mod lifecycle;
 mod membership;
 mod mentions;
 mod messages;
+mod metrics;
 mod permalink;
 mod presence;
 mod reactions;
