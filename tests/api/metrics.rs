@@ -7,9 +7,13 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::helpers::{eventually, SOON};
-use natter_kit::{spawn_app_with, Backend};
+use natter_kit::{spawn_app, spawn_app_with, Backend, TestApp};
 
-natter_kit::on_both_backends!(posts_streams_and_deliveries_show_on_the_metrics_address_only,);
+natter_kit::on_both_backends!(posts_streams_and_deliveries_show_on_the_metrics_address_only);
+
+mod cases {
+    natter_kit::postgres_only!(the_relay_counts_its_reads_and_lag_where_it_delivers);
+}
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -74,4 +78,30 @@ async fn posts_streams_and_deliveries_show_on_the_metrics_address_only(backend: 
 
     let (status, _) = alice.text("/metrics").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not on the app's port");
+}
+
+/// A post on A reaches a stream on B through the relay: B counts the
+/// relay's read of the store and how long it took to handle the
+/// notification (at least: counters are shared in this process).
+async fn the_relay_counts_its_reads_and_lag_where_it_delivers(backend: Backend) {
+    let a = spawn_app(backend).await;
+    let metrics = free_address();
+    let mut config = a.config.clone();
+    config.metrics_bind = Some(metrics);
+    let b = TestApp::start(a.db.shared(), config).await;
+    let alice = a.user();
+    alice.join("alice", "lobby").await;
+    let mut on_b = alice.on(&b).events("lobby", HeaderMap::new()).await;
+    alice.say_json("lobby", "through the relay").await;
+    assert_eq!(on_b.take_seqs(1, WAIT).await, vec![1]);
+
+    let text = scrape(metrics).await;
+    let reads = text
+        .lines()
+        .find_map(|line| line.strip_prefix("natter_catch_up_reads_total{by=\"relay\"} "))
+        .and_then(|value| value.parse::<f64>().ok())
+        .unwrap_or_default();
+    assert!(reads >= 1.0, "relay reads = {reads}:\n{text}");
+    let handled = sample(&text, "natter_relay_lag_seconds_count").unwrap_or_default();
+    assert!(handled >= 1.0, "relay lag samples = {handled}:\n{text}");
 }
