@@ -70,7 +70,7 @@ async fn posts_streams_and_deliveries_show_on_the_metrics_address_only(backend: 
     drop(stream);
     eventually("no stream open after it closed", SOON, || async {
         match sample(&scrape(metrics).await, "natter_open_streams") {
-            Some(open) if open == 0.0 => Ok(()),
+            Some(0.0) => Ok(()),
             seen => Err(format!("{seen:?}")),
         }
     })
