@@ -100,6 +100,21 @@ impl Policy {
         }
         Ok(parsed)
     }
+
+    /// Checks what can be checked of a URL without resolving it: its scheme,
+    /// and its host when that is a literal address (a name is checked by
+    /// the resolver deliveries connect through, `send::Filtering`).
+    pub fn check_literal(&self, url: &url::Url) -> Result<(), Refused> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Refused("it must be an http or https URL".into()));
+        }
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => self.check_ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.check_ip(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => Ok(()),
+            None => Err(Refused("it must be an http or https URL".into())),
+        }
+    }
 }
 
 /// An IPv4-mapped IPv6 address as the IPv4 address it is.

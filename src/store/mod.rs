@@ -27,6 +27,7 @@
 mod batch;
 mod cache;
 mod changes;
+mod hooks;
 mod listen;
 mod members;
 mod messages;
