@@ -28,4 +28,5 @@ mod serve;
 mod stream;
 mod typing;
 mod unread;
+mod webhooks;
 mod wire;
