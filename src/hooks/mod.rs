@@ -11,13 +11,15 @@
 //!   claims deliveries, and sends them, a few at a time, never on the post
 //!   path.
 //! - [`scan`]: which posts call which bot, and the bytes sent for each.
-//! - [`send`]: one attempt: the signed request, through a client that
-//!   checks every address it connects to and every redirect.
+//! - [`send`]: one attempt: the signed request and what came back.
+//! - [`guard`]: where an attempt may connect, checked at every connection
+//!   and every redirect (with [`policy`]).
 //! - [`outcome`]: what an attempt means: when to retry, when to give up,
 //!   what reply to post as the bot.
 //! - [`queue`]: what the queue holds, as the worker and the store pass it.
 //! - [`policy`]: where webhooks may go (the SSRF guard).
 
+pub mod guard;
 pub mod outcome;
 pub mod policy;
 pub mod queue;

@@ -32,7 +32,12 @@ natter_kit::on_both_backends!(
     a_plain_text_or_json_answer_is_posted_as_the_bot,
     refused_addresses_are_never_sent_and_the_status_says_why,
     a_delivery_that_keeps_failing_is_given_up,
+    redirects_are_checked_and_bounded,
 );
+
+mod cases {
+    natter_kit::postgres_only!(two_instances_send_each_delivery_once);
+}
 
 /// Deliveries are polled every second and retried with backoff: generous.
 const WAIT: Duration = Duration::from_secs(20);
@@ -59,7 +64,8 @@ impl Received {
     }
 }
 
-/// How the receiver answers: status, content type and body.
+/// How the receiver answers: status, content type and body (for a 3xx,
+/// the `Location`).
 type Answer = (u16, &'static str, &'static str);
 
 #[derive(Clone, Default)]
@@ -144,6 +150,9 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
         answered: status,
     });
     let status = StatusCode::from_u16(status).expect("a status");
+    if status.is_redirection() {
+        return (status, [("location", text)]).into_response();
+    }
     (status, [("content-type", content_type)], text).into_response()
 }
 
@@ -509,4 +518,56 @@ async fn a_delivery_that_keeps_failing_is_given_up(backend: Backend) {
     )
     .await;
     assert_eq!(outcome.as_deref(), Some(status.as_str()));
+}
+
+/// A redirect to an inside address is refused like the address itself,
+/// and a redirect loop stops after three.
+async fn redirects_are_checked_and_bounded(backend: Backend) {
+    let (app, alice) = app_with_alice(backend, 3600).await;
+    let inside = Receiver::start((307, "", "http://10.0.0.1/hook")).await;
+    let looping = Receiver::start((307, "", "/again")).await;
+    let to_inside = create_bot(&app, &alice, "lobby", "inside", &inside.url(), false).await;
+    let to_loop = create_bot(&app, &alice, "lobby", "looping", &looping.url(), false).await;
+    alice.say_json("lobby", "@inside @looping hello").await;
+    let status = status_where(&app, &to_inside, |s| s.starts_with("failed:")).await;
+    assert_eq!(
+        status,
+        "failed: the address is not allowed: 10.0.0.1 is a private address, retrying"
+    );
+    let status = status_where(&app, &to_loop, |s| s.starts_with("failed:")).await;
+    assert_eq!(status, "failed: too many redirects, retrying");
+    // The first request and three redirects, then the error.
+    assert!(looping.got().len() >= 4, "{}", looping.got().len());
+}
+
+/// Two instances on one PostgreSQL database scan and claim the same queue:
+/// every post reaches an `all` bot's receiver once.
+async fn two_instances_send_each_delivery_once(backend: Backend) {
+    let (a, alice) = app_with_alice(backend, 3600).await;
+    let b = a.peer().await;
+    let receiver = Receiver::start((200, "text/plain", "")).await;
+    let bot = create_bot(&a, &alice, "lobby", "all", &receiver.url(), true).await;
+    let mut seqs = Vec::new();
+    for n in 0..20 {
+        seqs.push(alice.say_json("lobby", &format!("post {n}")).await);
+    }
+    let got = receiver.wait_for(seqs.len()).await;
+    status_where(&a, &bot, |s| s == "delivered (200)").await;
+    let done = a
+        .count(&format!(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE bot_id = {} AND done_at IS NOT NULL",
+            bot.id
+        ))
+        .await;
+    assert_eq!(done, 20);
+    let mut keys: Vec<String> = receiver
+        .got()
+        .iter()
+        .map(|r| r.header("idempotency-key").to_owned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), receiver.got().len(), "no key twice");
+    assert_eq!(got.len(), 20);
+    drop(b);
 }
