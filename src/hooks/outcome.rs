@@ -60,8 +60,8 @@ pub enum Reply {
 }
 
 /// The reply in an answer: `text/plain` (not blank) or JSON
-/// `{"body": "…"}`. `body` is `None` when the answer was too long to read.
-pub fn reply(content_type: Option<&str>, body: Option<&[u8]>) -> Reply {
+/// `{"body": "…"}`. `body` is the answer, or why it could not be read.
+pub fn reply(content_type: Option<&str>, body: Result<&[u8], &str>) -> Reply {
     let mime = content_type
         .and_then(|value| value.split(';').next())
         .map(|mime| mime.trim().to_ascii_lowercase())
@@ -71,8 +71,9 @@ pub fn reply(content_type: Option<&str>, body: Option<&[u8]>) -> Reply {
     if !text && !json {
         return Reply::Nothing;
     }
-    let Some(body) = body else {
-        return Reply::Bad("The answer is too long to post.".into());
+    let body = match body {
+        Ok(body) => body,
+        Err(why) => return Reply::Bad(why.into()),
     };
     let Ok(body) = std::str::from_utf8(body) else {
         return Reply::Bad("The answer is not UTF-8 text.".into());
@@ -152,21 +153,18 @@ mod tests {
     fn plain_text_and_json_bodies_are_replies() {
         let post = |s: &str| Reply::Post(MessageBody::parse(s).expect("a body"));
         assert_eq!(
-            reply(Some("text/plain; charset=utf-8"), Some(b" pong \n")),
+            reply(Some("text/plain; charset=utf-8"), Ok(b" pong \n")),
             post("pong")
         );
         assert_eq!(
-            reply(Some("application/json"), Some(br#"{"body":"ok"}"#)),
+            reply(Some("application/json"), Ok(br#"{"body":"ok"}"#)),
             post("ok")
         );
-        assert_eq!(reply(Some("text/plain"), Some(b"  \n")), Reply::Nothing);
-        assert_eq!(reply(Some("text/html"), Some(b"<p>hi</p>")), Reply::Nothing);
-        assert_eq!(reply(None, Some(b"hi")), Reply::Nothing);
-        assert_eq!(reply(Some("application/json"), Some(b"{}")), Reply::Nothing);
-        assert_eq!(
-            reply(Some("application/json"), Some(b"[1]")),
-            Reply::Nothing
-        );
+        assert_eq!(reply(Some("text/plain"), Ok(b"  \n")), Reply::Nothing);
+        assert_eq!(reply(Some("text/html"), Ok(b"<p>hi</p>")), Reply::Nothing);
+        assert_eq!(reply(None, Ok(b"hi")), Reply::Nothing);
+        assert_eq!(reply(Some("application/json"), Ok(b"{}")), Reply::Nothing);
+        assert_eq!(reply(Some("application/json"), Ok(b"[1]")), Reply::Nothing);
     }
 
     #[test]
@@ -176,11 +174,15 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            bad(reply(Some("application/json"), Some(br#"{"body":" "}"#))),
+            bad(reply(Some("application/json"), Ok(br#"{"body":" "}"#))),
             "A message cannot be empty."
         );
-        assert!(bad(reply(Some("application/json"), Some(b"{nope"))).contains("JSON"));
-        assert!(bad(reply(Some("text/plain"), None)).contains("too long"));
-        assert!(bad(reply(Some("text/plain"), Some(&[0xff, 0xfe]))).contains("UTF-8"));
+        assert!(bad(reply(Some("application/json"), Ok(b"{nope"))).contains("JSON"));
+        assert!(bad(reply(
+            Some("text/plain"),
+            Err("The answer is too long to post.")
+        ))
+        .contains("too long"));
+        assert!(bad(reply(Some("text/plain"), Ok(&[0xff, 0xfe]))).contains("UTF-8"));
     }
 }

@@ -22,15 +22,14 @@ const MAX_ANSWER: usize = 16 * 1024;
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
-    /// A 2xx answer, with its content type and body (`None` when too long
-    /// to read).
+    /// A 2xx answer, with its content type and body.
     Delivered {
         /// The status code.
         status: u16,
         /// The answer's `Content-Type`, if any.
         content_type: Option<String>,
-        /// The answer's body, unless it was longer than natter reads.
-        body: Option<Vec<u8>>,
+        /// The answer's body, or why it was not read (a sentence).
+        body: Result<Vec<u8>, &'static str>,
     },
     /// Anything else: to be retried.
     Failed(Failure),
@@ -124,28 +123,26 @@ impl Sender {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         // The status is the delivery; an answer cut short is no reply.
-        let mut body = Some(Vec::new());
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let Some(read) = body.as_mut() else { break };
-                    if read.len() + chunk.len() > MAX_ANSWER {
-                        body = None;
-                        break;
-                    }
-                    read.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    body = None;
-                    break;
-                }
-            }
-        }
+        let body = read_answer(&mut response).await;
         Sent::Delivered {
             status: status.as_u16(),
             content_type,
             body,
+        }
+    }
+}
+
+/// The answer's body, up to [`MAX_ANSWER`] bytes.
+async fn read_answer(response: &mut reqwest::Response) -> Result<Vec<u8>, &'static str> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > MAX_ANSWER => {
+                return Err("The answer is too long to post.")
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(body),
+            Err(_) => return Err("The answer was cut short."),
         }
     }
 }

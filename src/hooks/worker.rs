@@ -237,7 +237,10 @@ impl Worker {
                     content_type,
                     body,
                 } => {
-                    let reply = outcome::reply(content_type.as_deref(), body.as_deref());
+                    let reply = outcome::reply(
+                        content_type.as_deref(),
+                        body.as_deref().map_err(|why| *why),
+                    );
                     Record {
                         status: self.answer(&delivery, status, reply).await,
                         next: Next::Done,
