@@ -55,6 +55,12 @@ pub mod route {
     pub const SEARCH: &str = "/rooms/{room}/search";
     /// A room's whole history as JSON lines or text (`GET`).
     pub const EXPORT: &str = "/rooms/{room}/export";
+    /// A room's bots: the list and the form (`GET`), a new bot (`POST`).
+    pub const BOTS: &str = "/rooms/{room}/bots";
+    /// One bot: revoking it (`DELETE`).
+    pub const BOT: &str = "/rooms/{room}/bots/{name}";
+    /// Revoking a bot from a form (`POST`).
+    pub const BOT_REVOKE: &str = "/rooms/{room}/bots/{name}/revoke";
     /// A viewer's own style sheet, `{id}-{mention}.css` (or `{id}.css`).
     pub const MINE: &str = "/mine/{file}";
     /// The embedded static files.
@@ -239,6 +245,23 @@ pub fn export(room: &RoomName) -> String {
 /// `/rooms/{room}/export?format=txt`: the room's history as plain text.
 pub fn export_txt(room: &RoomName) -> String {
     format!("/rooms/{room}/export?format=txt")
+}
+
+/// `/rooms/{room}/bots`: the room's bots.
+pub fn bots(room: &RoomName) -> String {
+    format!("/rooms/{room}/bots")
+}
+
+/// `/rooms/{room}/bots/{name}`: one bot (its name percent-encoded: a name
+/// may hold spaces and any script's letters).
+pub fn bot(room: &RoomName, name: &str) -> String {
+    let name = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("/rooms/{room}/bots/{name}")
+}
+
+/// `/rooms/{room}/bots/{name}/revoke`: revoking a bot from a form.
+pub fn bot_revoke(room: &RoomName, name: &str) -> String {
+    format!("{}/revoke", bot(room, name))
 }
 
 /// `/mine/{id}-{mention}.css`: the style sheet for member `id`'s own

@@ -68,6 +68,8 @@ impl App {
                 .as_deref()
                 .map(HeaderName::try_from)
                 .transpose()?,
+            webhooks: Arc::new(crate::hooks::Policy::new(&config.webhook_allow)?),
+            public_url: config.public_url.clone(),
         };
         let mut background = Vec::new();
         let router = match store.pool() {

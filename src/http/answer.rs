@@ -73,7 +73,7 @@ struct ReactionJson<'a> {
 }
 
 /// Milliseconds since the epoch in RFC 3339.
-fn rfc3339(millis: i64) -> String {
+pub fn rfc3339(millis: i64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
         .ok()
         .and_then(|time| time.format(&Rfc3339).ok())

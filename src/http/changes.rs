@@ -7,16 +7,16 @@
 
 use std::net::IpAddr;
 
-use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::answer::{self, Client};
+use super::extract::FormOrJson;
 use super::permalink;
 use super::respond::no_store;
 use super::session::{require_member, room_from_path};
@@ -42,37 +42,6 @@ impl From<Refusal> for AppError {
             Refusal::Deleted => Self::NotFound("That message was deleted."),
             Refusal::NotAuthor => Self::Forbidden("Only its author can change a message."),
         }
-    }
-}
-
-/// A form (`application/x-www-form-urlencoded`) or a JSON object: scripts
-/// send either. Unreadable input is a 422 (or 413, 415) with a sentence.
-pub struct FormOrJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.starts_with("application/json"));
-        if json {
-            let bytes = axum::body::Bytes::from_request(request, state)
-                .await
-                .map_err(|_| {
-                    AppError::Invalid(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "The request is too large.".into(),
-                    )
-                })?;
-            return serde_json::from_slice(&bytes)
-                .map(Self)
-                .map_err(|_| AppError::invalid("The JSON could not be read."));
-        }
-        let axum::Form(value) = axum::Form::<T>::from_request(request, state).await?;
-        Ok(Self(value))
     }
 }
 

@@ -14,6 +14,10 @@ pub enum AppError {
     /// status of the rejection, such as 413 for an oversized body).
     #[error("{1}")]
     Invalid(StatusCode, String),
+    /// A bot token that is unknown, revoked or another room's (401, with
+    /// `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(&'static str),
     /// The session is not a member of the room (403).
     #[error("{0}")]
     Forbidden(&'static str),
@@ -48,6 +52,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Invalid(status, _) => *status,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::TooMany(..) => StatusCode::TOO_MANY_REQUESTS,
@@ -61,7 +66,9 @@ impl AppError {
     pub fn user_message(&self) -> String {
         match self {
             Self::Invalid(_, sentence) => sentence.clone(),
-            Self::Forbidden(sentence) | Self::NotFound(sentence) => (*sentence).to_owned(),
+            Self::Unauthorized(sentence) | Self::Forbidden(sentence) | Self::NotFound(sentence) => {
+                (*sentence).to_owned()
+            }
             Self::TooMany(what, _) => match self.retry_after_secs() {
                 1 => format!("Slow down: too many {what}. Please try again in 1 second."),
                 secs => format!("Slow down: too many {what}. Please try again in {secs} seconds."),
@@ -107,8 +114,15 @@ impl AppError {
         self.with_retry_after((self.status(), body).into_response())
     }
 
-    /// Adds `Retry-After` when waiting helps.
+    /// Adds `Retry-After` when waiting helps (and `WWW-Authenticate` to a
+    /// refused token).
     pub fn with_retry_after(&self, mut response: Response) -> Response {
+        if matches!(self, Self::Unauthorized(_)) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
         if matches!(self, Self::Unavailable(_) | Self::Busy | Self::TooMany(..)) {
             response.headers_mut().insert(
                 "retry-after",

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use tower_sessions::Session;
 
+use super::bearer;
 use super::respond::no_store;
 use super::session::{self, require_member, room_from_path};
 use super::{AppError, AppState};
@@ -30,9 +31,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 struct EventsQuery {
     after: Option<String>,
+    format: Option<String>,
 }
 
-/// `GET /rooms/{room}/events`: members only.
+/// `GET /rooms/{room}/events`: members only, by their session, or a bot by
+/// its token. `?format=json` writes each change as the message JSON.
 #[tracing::instrument(skip(state, session, headers, query))]
 async fn events(
     State(state): State<AppState>,
@@ -42,20 +45,41 @@ async fn events(
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let room = room_from_path(&room)?;
-    // Present before the membership is checked: an exit that commits after
-    // the check finds this stream and ends it, one that commits before
-    // fails the check. The stream also ends when its session expires.
-    let claimed = session::memberships(&session)
-        .await?
-        .get(room.as_str())
-        .copied();
-    let Some(claimed) = claimed else {
-        return Err(AppError::Forbidden("Join this room first."));
+    let json = match query.as_ref().ok().and_then(|q| q.format.as_deref()) {
+        None | Some("html") => false,
+        Some("json") => true,
+        Some(_) => return Err(AppError::invalid("format must be html or json.")),
     };
-    let presence = state
-        .live
-        .enter(claimed, session::expires_at(&state, &session).await?);
-    let member = require_member(&state, &session, &room).await?;
+    let (presence, member) = if bearer::presented(&headers) {
+        // A bot's stream ends when it is revoked (on any instance: the
+        // revoke ends the member like an exit).
+        let Some(bot) = bearer::bot_of(&state, &headers, &room).await? else {
+            return Err(AppError::Unauthorized(bearer::REFUSED));
+        };
+        let presence = state.live.enter(bot.id, i64::MAX);
+        // Checked again now that the stream is registered: a revoke that
+        // committed in between is seen here.
+        if bearer::bot_of(&state, &headers, &room).await?.is_none() {
+            return Err(AppError::Unauthorized(bearer::REFUSED));
+        }
+        (presence, bot)
+    } else {
+        // Present before the membership is checked: an exit that commits
+        // after the check finds this stream and ends it, one that commits
+        // before fails the check. The stream also ends when its session
+        // expires.
+        let claimed = session::memberships(&session)
+            .await?
+            .get(room.as_str())
+            .copied();
+        let Some(claimed) = claimed else {
+            return Err(AppError::Forbidden("Join this room first."));
+        };
+        let presence = state
+            .live
+            .enter(claimed, session::expires_at(&state, &session).await?);
+        (presence, require_member(&state, &session, &room).await?)
+    };
     let permit = state.limits.open_stream(member.id)?;
     // The header wins: it is what the client really received last.
     let after = headers
@@ -66,13 +90,13 @@ async fn events(
             value
                 .trim()
                 .parse::<i64>()
-                .map_err(|_| AppError::invalid("The last event id must be a message number."))
+                .map_err(|_| AppError::invalid("The last event id must be a cursor number."))
         })
         .transpose()?;
 
     let feed = state
         .live
-        .open(&room, presence, Opening { after, json: false }, Box::new(permit))
+        .open(&room, presence, Opening { after, json }, Box::new(permit))
         .await?;
     let body = feed.map(Ok::<_, Infallible>);
 

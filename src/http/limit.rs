@@ -105,6 +105,14 @@ impl Limits {
             .map_err(|wait| AppError::TooMany("messages", wait))
     }
 
+    /// May this bot post now? Bots are held to a member's post limit; no
+    /// address limit, since one CI machine may run many bots.
+    pub fn bot_post(&self, member_id: i64) -> Result<(), AppError> {
+        self.posts_per_member
+            .check(&member_id)
+            .map_err(|wait| AppError::TooMany("messages", wait))
+    }
+
     /// Is this member's typing signal passed on (not one too many)?
     pub fn typing(&self, member_id: i64) -> bool {
         self.typing_per_member.check(&member_id).is_ok()

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,6 +12,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::answer::{self, Client, MessageJson};
+use super::bearer;
+use super::extract::PostedText;
 use super::respond::{no_store, see_other};
 use super::room_page::{self, Extras};
 use super::session::{require_member, room_from_path};
@@ -35,13 +37,58 @@ pub struct PostForm {
 
 /// `POST /rooms/{room}/messages`: stores the message, broadcasts it to the
 /// room, and answers htmx with a fresh composer, JSON clients with 201 and
-/// the message, and plain forms with a 303 back to the room.
-#[tracing::instrument(skip(state, session, headers, form))]
+/// the message, and plain forms with a 303 back to the room. A request
+/// with `Authorization` is a bot's (see [`post_as_bot`]).
+#[tracing::instrument(skip(state, session, headers, request))]
 async fn post(
     State(state): State<AppState>,
     session: Session,
     Path(room): Path<String>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    if bearer::presented(&headers) {
+        let text = PostedText::from_request(request, &state).await;
+        return post_as_bot(&state, &room, &headers, text)
+            .await
+            .unwrap_or_else(AppError::into_json_response);
+    }
+    let form = Form::<PostForm>::from_request(request, &state).await;
+    post_as_member(state, session, room, ip, headers, form).await
+}
+
+/// A bot's post: its token names it, the body may be a form field, JSON or
+/// plain text, and the answer is always the message JSON (201).
+async fn post_as_bot(
+    state: &AppState,
+    room: &str,
+    headers: &HeaderMap,
+    text: Result<PostedText, AppError>,
+) -> Result<Response, AppError> {
+    let room = room_from_path(room)?;
+    let bot = bearer::bot_of(state, headers, &room)
+        .await?
+        .ok_or(AppError::Unauthorized(bearer::REFUSED))?;
+    state.limits.bot_post(bot.id)?;
+    let PostedText(text) = text?;
+    let body = MessageBody::parse(&text).map_err(AppError::invalid)?;
+    let message = state
+        .store
+        .insert_message(&bot, &body, now_millis())
+        .await?
+        .ok_or(AppError::NotFound("There is no such room."))?;
+    let mut response = (StatusCode::CREATED, Json(MessageJson::from(&message))).into_response();
+    answer::vary(&mut response);
+    Ok(response)
+}
+
+/// A member's post, from their session.
+async fn post_as_member(
+    state: AppState,
+    session: Session,
+    room: String,
+    ip: IpAddr,
     headers: HeaderMap,
     form: Result<Form<PostForm>, FormRejection>,
 ) -> Response {
@@ -154,25 +201,113 @@ fn composer(room: &RoomName, value: String, error: Option<String>, status: Statu
     }
 }
 
-/// `?before=` the seq to read back from.
+/// `?before=` the seq to read back from; `?after=` the cursor to read on
+/// from (the JSON read API), and at most `limit` messages.
 #[derive(Debug, Deserialize)]
 struct HistoryQuery {
-    before: Option<i64>,
+    before: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
 }
 
+/// The most messages one read of the JSON API returns.
+const READ_LIMIT: i64 = 100;
+
 /// `GET /rooms/{room}/messages?before={seq}`: up to 50 older messages and,
-/// when there are more, the element that loads the next page.
-#[tracing::instrument(skip(state, session))]
+/// when there are more, the element that loads the next page. With
+/// `?after=` or `Accept: application/json`, the read API (see [`read`]);
+/// a bot may use that with its token.
+#[tracing::instrument(skip(state, session, headers))]
 async fn history(
     State(state): State<AppState>,
     session: Session,
     Path(room): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let json = Client::of(&headers) == Client::Json
+        || bearer::presented(&headers)
+        || query.as_ref().is_ok_and(|Query(q)| q.after.is_some());
+    let answer = if json {
+        read(&state, &session, &room, &headers, query).await
+    } else {
+        older(&state, &session, &room, query).await
+    };
+    let mut response = match answer {
+        Ok(response) => response,
+        Err(error) if json => error.into_json_response(),
+        Err(error) => error.into_response(),
+    };
+    answer::vary(&mut response);
+    response
+}
+
+/// The read API: up to 100 messages that changed after cursor `after`
+/// (0 if not given), each once, in its current state, in cursor order,
+/// with the cursor to go on from. Paging on with `after=cursor` until
+/// `more` is false reads the whole room, each message once, as a stream
+/// resumed at that cursor would go on.
+async fn read(
+    state: &AppState,
+    session: &Session,
+    room: &str,
+    headers: &HeaderMap,
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let room = room_from_path(&room)?;
-    require_member(&state, &session, &room).await?;
-    let Query(query) = query.map_err(|_| AppError::invalid("before must be a message number."))?;
-    let before = query.before.unwrap_or(i64::MAX);
+    let room = room_from_path(room)?;
+    if bearer::bot_of(state, headers, &room).await?.is_none() {
+        require_member(state, session, &room).await?;
+    }
+    let Query(query) = query.map_err(|_| AppError::invalid("after must be a cursor number."))?;
+    let number = |text: Option<&str>, sentence: &'static str| {
+        text.map(|text| {
+            text.trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::invalid(sentence))
+        })
+        .transpose()
+    };
+    let after = number(query.after.as_deref(), "after must be a cursor number.")?.unwrap_or(0);
+    let limit = number(
+        query.limit.as_deref(),
+        "limit must be a number from 1 to 100.",
+    )?
+    .unwrap_or(READ_LIMIT);
+    if !(1..=READ_LIMIT).contains(&limit) {
+        return Err(AppError::invalid("limit must be a number from 1 to 100."));
+    }
+    // One more than asked says whether there is more.
+    let mut messages = state
+        .store
+        .changes_after(&room, after.max(0), limit + 1)
+        .await?;
+    let more = messages.len() as i64 > limit;
+    messages.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let cursor = messages.last().map_or(after, |message| message.cursor);
+    let body = serde_json::json!({
+        "messages": messages.iter().map(MessageJson::from).collect::<Vec<_>>(),
+        "cursor": cursor,
+        "more": more,
+    });
+    Ok(no_store(Json(body)))
+}
+
+/// The history fragment: older messages before `before`.
+async fn older(
+    state: &AppState,
+    session: &Session,
+    room: &str,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let room = room_from_path(room)?;
+    require_member(state, session, &room).await?;
+    let before = query
+        .ok()
+        .and_then(|Query(query)| query.before)
+        .map(|before| before.trim().parse::<i64>())
+        .transpose()
+        .map_err(|_| AppError::invalid("before must be a message number."))?;
+    let before = before.unwrap_or(i64::MAX);
     let messages = state
         .store
         .messages_before(&room, before, PAGE_SIZE + 1)

@@ -6,10 +6,13 @@
 
 mod answer;
 pub mod assets;
+mod bearer;
+mod bots;
 mod changes;
 mod error;
 mod events;
 mod export;
+mod extract;
 mod guard;
 mod hints;
 mod join;
@@ -68,6 +71,10 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The trusted proxy's client-address header, if any.
     pub client_ip_header: Option<HeaderName>,
+    /// Where bots' webhooks may go.
+    pub webhooks: Arc<crate::hooks::Policy>,
+    /// `--public-url`, for the links natter hands out (a bot's curl line).
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -100,6 +107,7 @@ where
         .merge(search::router())
         .merge(export::router())
         .merge(people::router())
+        .merge(bots::router())
         .merge(events::router())
         .route(route::ASSET, get(assets::serve))
         .route(route::FAVICON, get(assets::favicon))

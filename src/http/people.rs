@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::answer::Client;
-use super::changes::FormOrJson;
+use super::extract::FormOrJson;
 use super::respond::no_store;
 use super::session::{self, require_member, room_from_path};
 use super::views::{html, MembersPanel, MyRooms, RoomUnread};

@@ -103,7 +103,9 @@ impl Hub {
 
     /// Whether any subscriber of the room here reads JSON.
     pub fn wants_json(&self, room: &RoomName) -> bool {
-        self.lock().get(room).is_some_and(|room| room.json_readers > 0)
+        self.lock()
+            .get(room)
+            .is_some_and(|room| room.json_readers > 0)
     }
 
     /// Sends a frame to the room's current subscribers; returns how many.

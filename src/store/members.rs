@@ -9,16 +9,16 @@ use super::{with_pool, Store, StoreError};
 use crate::chat::{Member, RoomName, Username};
 
 /// The columns a [`Member`] is read from.
-const MEMBER: &str = "id, room, name, name_key, bot";
+pub(super) const MEMBER: &str = "id, room, name, name_key, bot";
 
 /// A member as stored.
 #[derive(sqlx::FromRow)]
-struct MemberRow {
-    id: i64,
-    room: String,
-    name: String,
-    name_key: String,
-    bot: i64,
+pub(super) struct MemberRow {
+    pub(super) id: i64,
+    pub(super) room: String,
+    pub(super) name: String,
+    pub(super) name_key: String,
+    pub(super) bot: i64,
 }
 
 impl From<MemberRow> for Member {
@@ -187,7 +187,7 @@ impl Store {
         Ok(member)
     }
 
-    fn forget_member(&self, id: i64) {
+    pub(super) fn forget_member(&self, id: i64) {
         if let Some(cache) = self.member_cache() {
             cache.remove(&id);
         }

@@ -25,6 +25,7 @@
 //! inserts of any size).
 
 mod batch;
+mod bots;
 mod cache;
 mod changes;
 mod hooks;
@@ -32,6 +33,7 @@ mod listen;
 mod members;
 mod messages;
 mod presence;
+mod reactions;
 mod search;
 pub mod sqlite;
 
@@ -47,6 +49,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use bots::{Bot, NewBot};
 pub use cache::SessionCache;
 pub use listen::{PgRelay, LISTENER_APPLICATION_NAME};
 pub use members::JoinOutcome;
