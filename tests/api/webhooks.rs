@@ -163,10 +163,7 @@ struct Bot {
 }
 
 /// Creates bot `name` in `room` (where `owner` is a member) with a
-/// webhook to `url` through `POST /rooms/{room}/bots`.
-// Until the bot routes land (#17), a 404 there falls back to creating the
-// bot by SQL as the routes will: a member row with bot = 1 and a bots row
-// scanned up to the room's last post.
+/// webhook to `url`, as a member does: `POST /rooms/{room}/bots`.
 async fn create_bot(
     app: &TestApp,
     owner: &User,
@@ -183,32 +180,23 @@ async fn create_bot(
         .send()
         .await
         .expect("POST bots");
-    match response.status() {
-        StatusCode::CREATED => {
-            let json: Value = response.json().await.expect("json");
-            let secret = json["webhook_secret"]
-                .as_str()
-                .expect("a secret")
-                .to_owned();
-            let id = app
-                .count(&format!(
-                    "SELECT member_id FROM bots WHERE room = '{room}' AND name = '{name}' \
-                     AND revoked_at IS NULL"
-                ))
-                .await;
-            Bot { id, secret }
-        }
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
-            insert_bot(app, room, name, url, all).await
-        }
-        other => panic!(
-            "creating a bot: {other}: {}",
-            response.text().await.unwrap_or_default()
-        ),
-    }
+    let status = response.status();
+    let json: Value = response.json().await.expect("json");
+    assert_eq!(status, StatusCode::CREATED, "{json}");
+    let secret = json["webhook_secret"]
+        .as_str()
+        .expect("a secret")
+        .to_owned();
+    let id = app
+        .count(&format!(
+            "SELECT member_id FROM bots WHERE room = '{room}' AND name = '{name}' \
+             AND revoked_at IS NULL"
+        ))
+        .await;
+    Bot { id, secret }
 }
 
-/// A bot created by SQL (any URL, even one the routes would refuse).
+/// A bot created by SQL, with a webhook URL the routes would refuse.
 async fn insert_bot(app: &TestApp, room: &str, name: &str, url: &str, all: bool) -> Bot {
     let key = Username::parse(name).expect("a name").key().to_owned();
     app.run_sql(&format!(
@@ -335,6 +323,9 @@ async fn a_mention_reaches_the_receiver_signed_and_keyed(backend: Backend) {
         format!("{}/rooms/lobby/messages", app.addr)
     );
     status_where(&app, &bot, |s| s == "delivered (200)").await;
+    let (_, listed) = alice.get_json("/rooms/lobby/bots").await;
+    assert_eq!(listed[0]["name"], "deploy");
+    assert_eq!(listed[0]["last_delivery"]["status"], "delivered (200)");
     let queued = app
         .count(&format!(
             "SELECT COUNT(*) FROM webhook_deliveries WHERE bot_id = {}",
@@ -428,25 +419,33 @@ async fn a_plain_text_or_json_answer_is_posted_as_the_bot(backend: Backend) {
     let (app, alice) = app_with_alice(backend, 3600).await;
     let receiver = Receiver::start((200, "text/plain; charset=utf-8", "  pong\n")).await;
     let bot = create_bot(&app, &alice, "lobby", "pinger", &receiver.url(), false).await;
-    let body_of = |n: usize| {
-        let sql = format!(
-            "SELECT body FROM messages WHERE author_id = {} AND bot = 1 AND author = 'pinger' \
-             ORDER BY seq LIMIT 1 OFFSET {n}",
-            bot.id
-        );
-        let app = &app;
+    // The bot's posts, as the read API shows them to alice.
+    let replies = |count: usize| {
+        let alice = &alice;
         async move {
-            eventually("the bot's reply", WAIT, || async {
-                text(app, &sql).await.ok_or_else(|| "none yet".to_owned())
+            eventually("the bot's replies", WAIT, || async {
+                let (_, json) = alice.get_json("/rooms/lobby/messages?after=0").await;
+                let bodies: Vec<String> = json["messages"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| m["author"] == "pinger" && m["bot"] == true)
+                    .filter_map(|m| m["body"].as_str().map(str::to_owned))
+                    .collect();
+                if bodies.len() >= count {
+                    Ok(bodies)
+                } else {
+                    Err(format!("{json}"))
+                }
             })
             .await
         }
     };
     alice.say_json("lobby", "@pinger ping").await;
-    assert_eq!(body_of(0).await, "pong");
+    assert_eq!(replies(1).await, ["pong"]);
     receiver.answer((200, "application/json", r#"{"body": "pong in **JSON**"}"#));
     alice.say_json("lobby", "@pinger again").await;
-    assert_eq!(body_of(1).await, "pong in **JSON**");
+    assert_eq!(replies(2).await, ["pong", "pong in **JSON**"]);
     receiver.answer((200, "application/json", r#"{"body": "   "}"#));
     alice.say_json("lobby", "@pinger blank").await;
     let status = status_where(&app, &bot, |s| s.contains("not posted")).await;
