@@ -77,3 +77,46 @@ async fn a_member_makes_a_bot_and_its_post_arrives_live_with_a_badge() {
     ana.screenshot("bots-room").await;
     ana.close().await;
 }
+
+/// The token is shown once, so it must be shown whole: on a desktop
+/// window its field is wide enough for all of it, and the curl line's box
+/// needs no scrolling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_bots_token_is_shown_whole() {
+    let Some(rig) = rig().await else { return };
+    let ana = rig
+        .browser_with(Options {
+            size: DESKTOP,
+            ..Options::default()
+        })
+        .await;
+    ana.join("ana", "lobby").await;
+    ana.goto("/rooms/lobby/bots").await;
+    ana.find("#bot-name")
+        .await
+        .send_keys("deploy")
+        .await
+        .expect("type the name");
+    ana.find("form[action='/rooms/lobby/bots'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("Create bot");
+    ana.find("#token").await;
+    let fits = ana
+        .js(
+            "return ['token', 'curl'].map(id => { const e = document.getElementById(id);\
+               return [id, e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight + 1,\
+                 e.clientWidth, e.scrollWidth]; })",
+            vec![],
+        )
+        .await;
+    ana.close().await;
+    let fits: Vec<(String, bool, i64, i64)> = serde_json::from_value(fits).expect("fits");
+    for (id, whole, width, needed) in fits {
+        assert!(
+            whole,
+            "#{id} shows all of its text: {width} px wide, needs {needed} px"
+        );
+    }
+}
