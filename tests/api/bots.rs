@@ -30,7 +30,12 @@ natter_kit::on_both_backends!(
     a_json_stream_leaves_out_signals,
     revoking_a_bot_ends_its_stream,
     bots_are_held_to_the_post_limit_each,
+    a_revoked_bots_messages_keep_its_name_and_badge,
 );
+
+mod cases {
+    natter_kit::postgres_only!(revoking_a_bot_on_one_instance_ends_its_stream_on_the_other);
+}
 
 /// The sentence every refused token gets.
 const REFUSED: &str = "The bot token is unknown or revoked.";
@@ -1096,4 +1101,77 @@ async fn bots_are_held_to_the_post_limit_each(backend: Backend) {
     assert_eq!(message_count(&app).await, 3, "nothing stored");
     ci.say("lobby", "my own budget").await;
     assert_eq!(message_count(&app).await, 4);
+}
+
+/// A revoked bot's messages keep its name and badge, also once a person
+/// holds the name; the person's own messages have no badge.
+async fn a_revoked_bots_messages_keep_its_name_and_badge(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, bob) = (app.user(), app.user());
+    alice.join("alice", "lobby").await;
+    let bot = Script::new(&app, &token(&make_bot(&alice, "lobby", "deploy").await));
+    let by_bot = bot.say("lobby", "shipped").await["seq"]
+        .as_i64()
+        .expect("seq");
+    let response = alice.delete("/rooms/lobby/bots/deploy").await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    bob.join("deploy", "lobby").await;
+    let by_person = bob.say_json("lobby", "I am a person").await;
+
+    let (status, page) = alice.get_json("/rooms/lobby/messages?after=0").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let got: Vec<(i64, Value, Value)> = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["seq"].as_i64().expect("seq"),
+                m["author"].clone(),
+                m["bot"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (by_bot, json!("deploy"), json!(true)),
+            (by_person, json!("deploy"), json!(false)),
+        ]
+    );
+    let (_, html) = alice.text("/rooms/lobby").await;
+    let badge = |seq: i64| {
+        let at = html
+            .find(&format!(r#"id="message-{seq}""#))
+            .unwrap_or_else(|| panic!("message {seq} shown"));
+        let article = &html[at..];
+        let article = &article[..article.find("</article>").expect("end")];
+        article.contains(r#"class="badge bot""#)
+    };
+    assert!(badge(by_bot), "the bot's message keeps its badge");
+    assert!(!badge(by_person), "the person's has none");
+}
+
+/// A bot follows the room on B; a member revokes it on A: the stream on B
+/// ends, and the token is refused on B too.
+async fn revoking_a_bot_on_one_instance_ends_its_stream_on_the_other(backend: Backend) {
+    let a = spawn_app(backend).await;
+    let b = a.peer().await;
+    let alice = a.user();
+    alice.join("alice", "lobby").await;
+    let made = make_bot(&alice, "lobby", "deploy").await;
+    let on_b = Script::new(&b, &token(&made));
+    let mut stream = on_b
+        .stream("/rooms/lobby/events?format=json", HeaderMap::new())
+        .await;
+    let seq = alice.say_json("lobby", "hello").await;
+    assert_eq!(stream.take_seqs(1, WAIT).await, [seq], "live on B");
+
+    let response = alice.delete("/rooms/lobby/bots/deploy").await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(
+        stream.until_end(Duration::from_secs(5)).await.is_some(),
+        "the stream on B ends"
+    );
+    assert_refused(on_b.post("lobby", Body::Text("still?")).await, "on B").await;
 }
