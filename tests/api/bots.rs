@@ -514,15 +514,14 @@ async fn bot_names_are_held_like_peoples(backend: Backend) {
     let response = alice.delete("/rooms/lobby/bots/DEPLOY").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT, "by any case");
     bob.join("deploy", "lobby").await;
-    assert_eq!(
-        error_of(
-            try_make_bot(&alice, "lobby", "deploy").await,
-            StatusCode::CONFLICT
-        )
-        .await
-        .starts_with("Someone in lobby is already called"),
-        true,
-        "now a person holds it"
+    let sentence = error_of(
+        try_make_bot(&alice, "lobby", "deploy").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        sentence.starts_with("Someone in lobby is already called"),
+        "now a person holds it: {sentence}"
     );
 }
 
