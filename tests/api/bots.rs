@@ -31,6 +31,7 @@ natter_kit::on_both_backends!(
     revoking_a_bot_ends_its_stream,
     bots_are_held_to_the_post_limit_each,
     a_revoked_bots_messages_keep_its_name_and_badge,
+    a_webhook_address_that_is_no_http_url_gets_the_contracts_sentence,
 );
 
 mod cases {
@@ -1173,4 +1174,36 @@ async fn revoking_a_bot_on_one_instance_ends_its_stream_on_the_other(backend: Ba
         "the stream on B ends"
     );
     assert_refused(on_b.post("lobby", Body::Text("still?")).await, "on B").await;
+}
+
+/// A webhook address that is not an http(s) URL gets the contract's
+/// sentence, and no bot is made.
+async fn a_webhook_address_that_is_no_http_url_gets_the_contracts_sentence(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.user();
+    alice.join("alice", "lobby").await;
+    for url in [
+        "ftp://example.org/hook",
+        "not a url",
+        "mailto:a@example.org",
+    ] {
+        let response = alice
+            .send_json(
+                Method::POST,
+                &bots("lobby"),
+                Some(&json!({"name": "deploy", "webhook_url": url})),
+            )
+            .await;
+        assert_eq!(
+            error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "The webhook address must be an http or https URL.",
+            "{url}"
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM bots").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM members WHERE bot = 1")
+            .await,
+        0
+    );
 }
