@@ -32,6 +32,7 @@ natter_kit::on_both_backends!(
     bots_are_held_to_the_post_limit_each,
     a_revoked_bots_messages_keep_its_name_and_badge,
     a_webhook_address_that_is_no_http_url_gets_the_contracts_sentence,
+    a_bots_bad_body_gets_a_422_json_sentence_and_stores_nothing,
 );
 
 mod cases {
@@ -1206,4 +1207,50 @@ async fn a_webhook_address_that_is_no_http_url_gets_the_contracts_sentence(backe
             .await,
         0
     );
+}
+
+/// A bot's empty, too long or unreadable body is a 422 JSON error with the
+/// sentence people get, in every body form; nothing is stored.
+async fn a_bots_bad_body_gets_a_422_json_sentence_and_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.user();
+    alice.join("alice", "lobby").await;
+    let bot = Script::new(&app, &token(&make_bot(&alice, "lobby", "deploy").await));
+    let long = "x".repeat(2001);
+    let cases = [
+        ("", "A message cannot be empty."),
+        ("  \n ", "A message cannot be empty."),
+        (
+            long.as_str(),
+            "A message can be at most 2000 characters long.",
+        ),
+    ];
+    for (text, sentence) in cases {
+        for body in [Body::Form(text), Body::Json(text), Body::Text(text)] {
+            let response = bot.post("lobby", body).await;
+            let error = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(error, sentence, "{body:.40?}");
+        }
+    }
+    let response = bot
+        .request(Method::POST, &messages("lobby"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = bot
+        .request(Method::POST, &messages("lobby"))
+        .header("content-type", "text/plain")
+        .body(vec![0xff, 0xfe, b'a'])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response
+        .json::<Value>()
+        .await
+        .is_ok_and(|e| e["error"].is_string()));
+    assert_eq!(message_count(&app).await, 0, "nothing stored");
 }
