@@ -276,15 +276,18 @@ async fn read(
     if !(1..=READ_LIMIT).contains(&limit) {
         return Err(AppError::invalid("limit must be a number from 1 to 100."));
     }
-    let messages = state
+    // One more than asked says whether there is more.
+    let mut messages = state
         .store
-        .changes_after(&room, after.max(0), limit)
+        .changes_after(&room, after.max(0), limit + 1)
         .await?;
+    let more = messages.len() as i64 > limit;
+    messages.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let cursor = messages.last().map_or(after, |message| message.cursor);
     let body = serde_json::json!({
         "messages": messages.iter().map(MessageJson::from).collect::<Vec<_>>(),
         "cursor": cursor,
-        "more": messages.len() as i64 == limit,
+        "more": more,
     });
     Ok(no_store(Json(body)))
 }

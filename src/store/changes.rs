@@ -2,7 +2,8 @@
 //! room's next cursor in the transaction that makes it, so changes and
 //! posts share one gapless order per room, and is published like a post.
 
-use super::messages::{MessageRow, ReactionRow, COLUMNS};
+use super::messages::{MessageRow, COLUMNS};
+use super::reactions::{gather_reactions, ReactionRow};
 use super::{with_pool, Backend, Store, StoreError};
 use crate::chat::{Change, Member, Message, Refusal};
 
@@ -188,7 +189,7 @@ impl Store {
                 .bind(seq)
                 .fetch_all(&mut *tx)
                 .await?;
-                message.reactions = super::messages::gather_reactions(rows.iter());
+                message.reactions = gather_reactions(rows.iter());
             }
             message.cursor = cursor;
             if let Some(instance) = notify {

@@ -3,12 +3,12 @@
 
 use super::batch::{self, Post};
 use super::{with_pool, Backend, Store, StoreError};
-use crate::chat::{Emoji, Member, Message, MessageBody, Reaction, RoomName};
+use crate::chat::{Member, Message, MessageBody, RoomName};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
     room: String,
-    seq: i64,
+    pub(super) seq: i64,
     cursor: i64,
     author_id: i64,
     author: String,
@@ -16,7 +16,7 @@ pub(super) struct MessageRow {
     created_at: i64,
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
-    reactions: i64,
+    pub(super) reactions: i64,
     bot: i64,
 }
 
@@ -41,14 +41,6 @@ impl MessageRow {
 /// The columns of a [`MessageRow`].
 pub(super) const COLUMNS: &str =
     "room, seq, cursor, author_id, author, body, created_at, edited_at, deleted_at, reactions, bot";
-
-#[derive(sqlx::FromRow)]
-pub(super) struct ReactionRow {
-    seq: i64,
-    emoji: String,
-    member_id: i64,
-    name: String,
-}
 
 impl Store {
     /// Stores a message by `member` and returns it with its seq, once it is
@@ -300,70 +292,4 @@ impl Store {
         });
         Ok(cursor.unwrap_or(0))
     }
-
-    /// The messages of `rows` with their reactions, read in one query for
-    /// those that have any (most have none, and cost nothing).
-    pub(super) async fn with_reactions(
-        &self,
-        room: &RoomName,
-        rows: Vec<MessageRow>,
-    ) -> Result<Vec<Message>, StoreError> {
-        let reacted: Vec<i64> = rows
-            .iter()
-            .filter(|row| row.reactions > 0)
-            .map(|row| row.seq)
-            .collect();
-        let mut messages: Vec<Message> = rows.into_iter().map(MessageRow::into_message).collect();
-        if reacted.is_empty() {
-            return Ok(messages);
-        }
-        let reactions: Vec<ReactionRow> = with_pool!(self, |pool, Db| {
-            let mut query = sqlx::QueryBuilder::<Db>::new(
-                "SELECT seq, emoji, member_id, name FROM reactions WHERE room = ",
-            );
-            query.push_bind(room.as_str()).push(" AND seq IN (");
-            let mut seqs = query.separated(", ");
-            for seq in &reacted {
-                seqs.push_bind(*seq);
-            }
-            query.push(") ORDER BY seq, reacted_at, member_id");
-            query
-                .build_query_as()
-                .persistent(false)
-                .fetch_all(pool)
-                .await?
-        });
-        for message in &mut messages {
-            message.reactions = gather_reactions(
-                reactions
-                    .iter()
-                    .filter(|reaction| reaction.seq == message.seq),
-            );
-        }
-        Ok(messages)
-    }
-}
-
-/// One message's reaction rows (in the order people reacted) as its
-/// reactions, in the fixed set's order. A row whose emoji left the set is
-/// not shown.
-pub(super) fn gather_reactions<'a>(rows: impl Iterator<Item = &'a ReactionRow>) -> Vec<Reaction> {
-    let mut reactions: Vec<Reaction> = Vec::new();
-    for row in rows {
-        let Ok(emoji) = Emoji::parse(&row.emoji) else {
-            continue;
-        };
-        match reactions
-            .iter_mut()
-            .find(|reaction| reaction.emoji == emoji)
-        {
-            Some(reaction) => reaction.by.push((row.member_id, row.name.clone())),
-            None => reactions.push(Reaction {
-                emoji,
-                by: vec![(row.member_id, row.name.clone())],
-            }),
-        }
-    }
-    reactions.sort_by_key(|reaction| reaction.emoji);
-    reactions
 }

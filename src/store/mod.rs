@@ -32,6 +32,7 @@ mod listen;
 mod members;
 mod messages;
 mod presence;
+mod reactions;
 mod search;
 pub mod sqlite;
 

@@ -25,9 +25,10 @@ fn keys(json: &Value) -> Vec<&str> {
     keys
 }
 
-const MESSAGE_KEYS: [&str; 9] = [
+const MESSAGE_KEYS: [&str; 10] = [
     "author",
     "body",
+    "bot",
     "created_at",
     "cursor",
     "deleted",
@@ -58,7 +59,7 @@ async fn the_message_json_has_the_contracts_shape(backend: Backend) {
         posted,
         json!({"seq": 1, "room": "lobby", "author": "alice", "body": "hi",
                "created_at": created_at, "edited_at": null, "deleted": false,
-               "cursor": 1, "reactions": []})
+               "cursor": 1, "reactions": [], "bot": false})
     );
     assert_eq!(read(&bob, "lobby", 1).await, posted, "GET answers the same");
 
