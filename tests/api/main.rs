@@ -4,6 +4,7 @@
 mod helpers;
 mod markup;
 
+mod bots;
 mod changes;
 mod export;
 mod feedback;
