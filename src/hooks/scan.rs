@@ -3,7 +3,9 @@
 //! A post calls a bot when it mentions `@botname` by the rules every
 //! mention follows ([`crate::chat::mentions`]), or always when the bot
 //! wants every post; never when the bot wrote it, so a bot that answers
-//! is not called by its own answer. The payload is built once, when the
+//! is not called by its own answer. Another bot's post calls a bot only by
+//! naming it: two bots that want every post would otherwise answer each
+//! other for ever. The payload is built once, when the
 //! delivery is queued, and stored: every attempt sends the same bytes, so
 //! the signature and the receiver's view stay the same.
 
@@ -20,7 +22,7 @@ pub fn calls(watcher: &Watcher, message: &Message) -> bool {
         // Deleted before the scan came to it: there is nothing to say.
         return false;
     };
-    if watcher.all {
+    if watcher.all && !message.bot {
         return true;
     }
     let called = watcher.bot.name.mention_id();
@@ -61,6 +63,10 @@ mod tests {
     }
 
     fn post(author_id: i64, body: Option<&str>) -> Message {
+        by_bot(author_id, body, false)
+    }
+
+    fn by_bot(author_id: i64, body: Option<&str>, bot: bool) -> Message {
         Message {
             room: RoomName::parse("lobby").expect("a room"),
             seq: 1,
@@ -71,7 +77,7 @@ mod tests {
             created_at: 0,
             edited_at: None,
             reactions: Vec::new(),
-            bot: false,
+            bot,
         }
     }
 
@@ -95,6 +101,9 @@ mod tests {
         assert!(calls(&all, &post(1, Some("anything"))));
         assert!(!calls(&all, &post(7, Some("my own @echo"))));
         assert!(!calls(&watcher("echo", false), &post(7, Some("@echo"))));
+        // Another bot's post reaches it only by name: no endless echo.
+        assert!(!calls(&all, &by_bot(3, Some("deployed"), true)));
+        assert!(calls(&all, &by_bot(3, Some("@echo deployed"), true)));
     }
 
     #[test]
