@@ -58,8 +58,10 @@ pub enum Reader {
     /// A subscriber's own feed, catching up after a gap, a lag or a
     /// reconnect.
     Feed,
-    /// The relay driver, fetching other instances' commits once for every
-    /// subscriber here.
+    /// A read made once for every subscriber of a room here
+    /// (`Live::fill`): other instances' commits reported by the relay, a
+    /// gap the publisher fills before this instance's own commit, a room's
+    /// first stream.
     Relay,
 }
 

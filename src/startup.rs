@@ -15,6 +15,7 @@ use tower_sessions::{CachingSessionStore, ExpiredDeletion};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::config::Config;
+use crate::hooks;
 use crate::http::{self, views, AppState, Evicting, Limits};
 use crate::live::{self, Live};
 use crate::serve;
@@ -104,6 +105,21 @@ impl App {
         }
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
+        // Webhooks go out from a task of their own (see `hooks::worker`).
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let sender = hooks::Sender::new(hooks::Policy::new(&config.webhook_allow)?)?;
+        let give_up = Duration::from_secs(config.webhook_give_up_secs);
+        let worker = hooks::Worker::new(
+            store.clone(),
+            sender,
+            http::message_json,
+            &public_url,
+            give_up,
+        );
+        background.push(hooks::worker::spawn(worker, state.shutdown.clone()));
         Ok(Self {
             listener,
             addr,

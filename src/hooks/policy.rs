@@ -6,7 +6,7 @@
 //! metadata address 169.254.169.254), unspecified, multicast and their
 //! IPv6 and IPv4-mapped forms. `--webhook-allow` lets chosen hosts or
 //! networks through. The check runs on the addresses a name resolves to,
-//! at every connection (see `deliver`), so a name that resolves somewhere
+//! at every connection (see `guard`), so a name that resolves somewhere
 //! else later, or a redirect, is checked again.
 
 use std::net::IpAddr;
@@ -99,6 +99,21 @@ impl Policy {
             None => return Err(Refused("it must be an http or https URL".into())),
         }
         Ok(parsed)
+    }
+
+    /// Checks what can be checked of a URL without resolving it: its scheme,
+    /// and its host when that is a literal address (a name is checked by
+    /// the resolver deliveries connect through, `guard::Filtering`).
+    pub fn check_literal(&self, url: &url::Url) -> Result<(), Refused> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Refused("it must be an http or https URL".into()));
+        }
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => self.check_ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.check_ip(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => Ok(()),
+            None => Err(Refused("it must be an http or https URL".into())),
+        }
     }
 }
 

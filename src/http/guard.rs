@@ -13,15 +13,20 @@ use super::AppError;
 /// which must then name this host. curl and other non-browser clients send
 /// neither and carry no ambient cookies, so they pass. A request with an
 /// `Authorization` header is a bot's: its identity is the token, never a
-/// cookie (see `bearer`), so a forged cross-site request gains nothing,
-/// and a browser cannot send the header cross-site without a CORS
-/// preflight natter never grants.
-pub async fn cross_site(request: Request, next: Next) -> Response {
+/// cookie (the cookie is dropped from it here), so a forged cross-site
+/// request gains nothing, and a browser cannot send the header cross-site
+/// without a CORS preflight natter never grants.
+pub async fn cross_site(mut request: Request, next: Next) -> Response {
+    if super::bearer::presented(request.headers()) {
+        // A bot's request carries no person: the cookie is dropped here,
+        // before the session layer, so no route can act on it.
+        request.headers_mut().remove(header::COOKIE);
+        return next.run(request).await;
+    }
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) || super::bearer::presented(request.headers())
-    {
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();

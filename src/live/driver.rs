@@ -11,9 +11,6 @@ use super::Live;
 use crate::chat::RoomName;
 use crate::metrics;
 
-/// How many changed messages one fetch reads.
-const BATCH: i64 = 200;
-
 /// Runs until shutdown.
 pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: CancellationToken) {
     loop {
@@ -29,12 +26,12 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
                 // Already handed out (posts from this instance publish
                 // directly, and a fetch reads everything up to the newest).
                 Some(Handed::UpTo(cursor)) if cursor >= last => {}
-                Some(Handed::UpTo(cursor)) => forward(&live, &room, cursor).await,
+                Some(Handed::UpTo(cursor)) => live.fill(&room, cursor).await,
                 // Every subscriber read the store after subscribing, and
                 // every earlier commit was notified before this one: while
                 // the room had no channel (so the reads have it) or with
                 // the channel open (so it would have been handed out).
-                Some(Handed::Nothing) => forward(&live, &room, first - 1).await,
+                Some(Handed::Nothing) => live.fill(&room, first - 1).await,
             },
             RelayEvent::Left { member_id } => live.presence.evict(member_id),
             RelayEvent::Presence { room } => live.here.heard(&room),
@@ -46,40 +43,13 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
             RelayEvent::Resync => {
                 for (room, handed) in live.hub.rooms() {
                     match handed {
-                        Handed::UpTo(cursor) => forward(&live, &room, cursor).await,
+                        Handed::UpTo(cursor) => live.fill(&room, cursor).await,
                         // What each subscriber has is its own: tell them how
                         // far the room goes, and those behind catch up.
                         Handed::Nothing => nudge(&live, &room).await,
                     }
                 }
             }
-        }
-    }
-}
-
-/// Publishes every message of `room` that changed after cursor `after`, in
-/// its current state, then after the newest handed out, until there is
-/// nothing newer. Fetching from the store
-/// (not trusting one notification) also fills any gap, e.g. from
-/// notifications lost while the connection was down.
-async fn forward(live: &Live, room: &RoomName, mut after: i64) {
-    loop {
-        let messages = match live.store.changes_after(room, after, BATCH).await {
-            Ok(messages) => messages,
-            Err(error) => {
-                // Subscribers catch up by themselves at the next message.
-                tracing::warn!(%error, %room, "relay cannot read messages");
-                return;
-            }
-        };
-        metrics::catch_up_read(metrics::Reader::Relay, messages.len());
-        let full = messages.len() as i64 == BATCH;
-        live.publish_read(after, &messages);
-        if let Some(newest) = messages.last() {
-            after = newest.cursor;
-        }
-        if !full {
-            return;
         }
     }
 }

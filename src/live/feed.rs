@@ -69,6 +69,10 @@ impl Live {
         // earlier is in the store.
         let subscription = self.hub.subscribe(room, opening.json);
         let latest = self.store.last_cursor(room).await?;
+        if let Some(from) = self.hub.opened(room, latest) {
+            let (live, room) = (self.clone(), room.clone());
+            tokio::spawn(async move { live.fill(&room, from).await });
+        }
         let (last_sent, catching_up) = match opening.after {
             Some(after) => (after.max(0), after < latest),
             None => (latest, false),

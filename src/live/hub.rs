@@ -31,11 +31,12 @@ pub const KEEP_ALIVE_EVERY: std::time::Duration = std::time::Duration::from_secs
 /// What a room's subscribers here have been handed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handed {
-    /// Nothing since its channel opened: each subscriber read the store
-    /// itself when it subscribed.
+    /// Nothing since its channel opened, and no subscriber has said where
+    /// it starts yet.
     Nothing,
-    /// Every frame up to this cursor went out on the channel (or was skipped
-    /// by a later one, which makes subscribers catch up from the store).
+    /// Every subscriber here has every change up to this cursor: it went
+    /// out on the channel, or the subscriber read it from the store when
+    /// it opened (see [`Hub::opened`]). The next frame chains from here.
     UpTo(i64),
 }
 
@@ -46,9 +47,10 @@ struct Room {
     /// Ephemeral signals (presence, typing) go on a channel of their own:
     /// a burst of them cannot push changes out of the ring above.
     signals: broadcast::Sender<Frame>,
-    /// What went out on the channel. Only publishing moves it: a mark
-    /// ahead of what was really handed out would make the relay skip
-    /// messages nobody here has.
+    /// What every subscriber here has. Publishing moves it up; a stream
+    /// opening only sets it or brings it down (to where that stream
+    /// starts): a mark ahead of a subscriber would make the relay skip
+    /// changes it does not have.
     handed: Handed,
     /// How many subscribers here read `?format=json`: while there are
     /// any, changes are published with their JSON too.
@@ -98,6 +100,32 @@ impl Hub {
             receiver: Some(receiver),
             signals: Some(signals),
             json,
+        }
+    }
+
+    /// Records that a subscriber of `room` has (or reads by itself)
+    /// everything up to cursor `latest`, so that the publisher and the
+    /// relay chain the next frames from where the room's subscribers are,
+    /// and one read fills a gap for all of them (see `publisher`).
+    ///
+    /// The mark only comes down to a subscriber (never up past one): a
+    /// subscriber that read an older cursor than the mark (it read the
+    /// store before another subscriber, which set the mark) lowers it, and
+    /// gets back the cursor the room's changes must be read from again,
+    /// since the relay may have skipped changes up to the old mark.
+    pub fn opened(&self, room: &RoomName, latest: i64) -> Option<i64> {
+        let mut rooms = self.lock();
+        let room = rooms.get_mut(room)?;
+        match room.handed {
+            Handed::Nothing => {
+                room.handed = Handed::UpTo(latest);
+                None
+            }
+            Handed::UpTo(mark) if latest < mark => {
+                room.handed = Handed::UpTo(latest);
+                Some(latest)
+            }
+            Handed::UpTo(_) => None,
         }
     }
 
@@ -270,5 +298,20 @@ mod tests {
         hub.publish(&room("lobby"), frame(3));
         assert_eq!(hub.handed(&room("lobby")), Some(Handed::UpTo(4)));
         assert_eq!(hub.handed(&room("nobody")), None);
+    }
+
+    #[test]
+    fn an_opening_stream_sets_the_mark_or_brings_it_down_never_up() {
+        let hub = Hub::new();
+        let _first = hub.subscribe(&room("lobby"), false);
+        assert_eq!(hub.opened(&room("lobby"), 8), None);
+        assert_eq!(hub.handed(&room("lobby")), Some(Handed::UpTo(8)));
+        assert_eq!(hub.opened(&room("lobby"), 9), None, "never up");
+        assert_eq!(hub.handed(&room("lobby")), Some(Handed::UpTo(8)));
+        // A stream that read the store earlier: changes 6 to 8 are read
+        // again from 5, for it.
+        assert_eq!(hub.opened(&room("lobby"), 5), Some(5));
+        assert_eq!(hub.handed(&room("lobby")), Some(Handed::UpTo(5)));
+        assert_eq!(hub.opened(&room("nobody"), 1), None);
     }
 }

@@ -7,18 +7,63 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::hub::KEEP_ALIVE_EVERY;
+use super::hub::{Handed, KEEP_ALIVE_EVERY};
 use super::relay::Relay;
 use super::{driver, Live};
 use crate::chat::{now_millis, Message};
+
+/// How many changed messages one read of the store for delivery takes.
+const BATCH: i64 = 200;
 
 impl Live {
     /// Renders each message of this instance's commits once and hands the
     /// frame to its room's subscribers here, in the order given: each
     /// change follows the cursor before it.
-    pub fn publish(&self, messages: &[Message]) {
+    ///
+    /// On PostgreSQL another instance's change can commit just before one
+    /// of ours and still be on its way through the relay: published as it
+    /// is, ours would follow a change nobody here was handed, and every
+    /// subscriber of the room would see the gap and read the store on its
+    /// own (a catch-up storm). So where the room's subscribers were handed
+    /// less than our change follows, the publisher reads what is missing
+    /// once, for all of them, and publishes it in order with ours.
+    pub async fn publish(&self, messages: &[Message]) {
         for message in messages {
-            self.publish_one(message.cursor - 1, message);
+            match self.hub.handed(&message.room) {
+                // Nobody here follows the room; or a read for the gap
+                // below already handed this change out.
+                None => {}
+                Some(Handed::UpTo(handed)) if handed >= message.cursor => {}
+                Some(Handed::UpTo(handed)) if handed < message.cursor - 1 => {
+                    self.fill(&message.room, handed).await;
+                }
+                Some(_) => self.publish_one(message.cursor - 1, message),
+            }
+        }
+    }
+
+    /// Publishes every message of `room` that changed after cursor `after`,
+    /// in its current state, batch after batch until there is nothing
+    /// newer: one read of the store for all the room's subscribers here.
+    /// Reading the store (not trusting one notification) also fills any
+    /// gap, e.g. from notifications lost while the relay was down.
+    pub(super) async fn fill(&self, room: &crate::chat::RoomName, mut after: i64) {
+        loop {
+            let messages = match self.store.changes_after(room, after, BATCH).await {
+                Ok(messages) => messages,
+                Err(error) => {
+                    // Subscribers catch up by themselves at the next change.
+                    tracing::warn!(%error, %room, "cannot read changes to publish");
+                    return;
+                }
+            };
+            crate::metrics::catch_up_read(crate::metrics::Reader::Relay, messages.len());
+            let full = messages.len() as i64 == BATCH;
+            self.publish_read(after, &messages);
+            match messages.last() {
+                Some(newest) if full => after = newest.cursor,
+                _ => return,
+            }
         }
     }
 
@@ -76,7 +121,7 @@ impl Live {
 /// here costs neither.
 async fn publish_commits(live: Live, mut commits: mpsc::Receiver<Vec<Message>>) {
     while let Some(messages) = commits.recv().await {
-        live.publish(&messages);
+        live.publish(&messages).await;
     }
 }
 

@@ -60,7 +60,7 @@ pub(super) fn describe() {
     );
     describe_counter!(
         READS,
-        "Store reads made to deliver changes: by a subscriber's feed catching up, or by the relay."
+        "Store reads made to deliver changes: by a subscriber's own feed, or once for every subscriber here (relay)."
     );
     describe_counter!(ROWS, "Messages read by those catch-up reads.");
     describe_counter!(

@@ -1,14 +1,18 @@
-//! Group commit: posts waiting for SQLite's one write lock are stored
-//! together, in one transaction.
+//! Group commit: posts waiting for the database are stored together, in
+//! one transaction.
 //!
-//! A post's own work in SQLite is a few microseconds; what costs is around
-//! it: `BEGIN IMMEDIATE`, `COMMIT` and every statement is a round trip to
-//! sqlx's connection thread (two thread wake-ups each). One task on the
-//! writer runtime takes every post that is waiting (up to [`BATCH`]),
-//! stores them with one statement per kind, commits once, queues the
-//! messages for publishing in seq order and only then answers each post:
-//! every acknowledged post is as durable as before, and under load the
-//! fixed costs are shared by the whole batch.
+//! A post's own work is a few microseconds; what costs is around it. On
+//! SQLite: `BEGIN IMMEDIATE`, `COMMIT` and every statement is a round trip
+//! to sqlx's connection thread (two thread wake-ups each), under the one
+//! write lock. On PostgreSQL: five round trips under the room's row lock
+//! (taken by `UPDATE rooms … RETURNING`, held to `COMMIT`), and a commit
+//! that waits for the disk, so a room took one post at a time across all
+//! instances. One task per instance (on SQLite, on the writer runtime)
+//! takes every post that is waiting (up to [`BATCH`]), stores them with one
+//! statement per kind, commits once, queues the messages for publishing in
+//! seq order and only then answers each post: every acknowledged post is
+//! as durable as before, and under load the fixed costs, the lock and the
+//! disk flush are shared by the whole batch.
 
 use tokio::sync::{mpsc, oneshot};
 

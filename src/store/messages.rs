@@ -63,18 +63,12 @@ impl Store {
             body: body.clone(),
             now,
         };
+        // The commit and its queuing for publishing run in the group
+        // commit's task: a client that hangs up drops this future, which
+        // must never leave a committed message unpublished here.
         match &self.backend {
             Backend::Sqlite(local) => batch::submit(&local.posts, post).await,
-            // The commit and its queuing for publishing run in a task of
-            // their own: a client that hangs up drops this future, which
-            // must never leave a committed message unpublished here.
-            Backend::Postgres(_) => {
-                let store = self.clone();
-                tokio::spawn(async move { store.insert_batch(&[post]).await })
-                    .await
-                    .map_err(|_| StoreError::Stopped)?
-                    .map(|mut messages| messages.pop().flatten())
-            }
+            Backend::Postgres(shared) => batch::submit(&shared.posts, post).await,
         }
     }
 
@@ -90,7 +84,9 @@ impl Store {
         // commits are published in seq order (see `begin_write`).
         let (begin, _writing) = self.begin_write().await?;
         let notify = self.notifier();
-        // Rooms in order of first appearance, with how many posts each.
+        // The batch's rooms, with how many posts each, in name order: two
+        // instances' batches lock the rooms they share in the same order,
+        // so they wait for each other and never deadlock.
         let mut rooms: Vec<(&RoomName, i64)> = Vec::new();
         for post in posts {
             match rooms
@@ -101,6 +97,7 @@ impl Store {
                 None => rooms.push((&post.member.room, 1)),
             }
         }
+        rooms.sort_unstable_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
         let started = std::time::Instant::now();
         let messages = with_pool!(self, |pool, Db| {
             let mut tx = pool.begin_with(begin).await?;

@@ -28,6 +28,7 @@ mod batch;
 mod bots;
 mod cache;
 mod changes;
+mod hooks;
 mod listen;
 mod members;
 mod messages;
@@ -112,6 +113,10 @@ pub(crate) struct Shared {
     pool: PgPool,
     /// This instance's id in notifications to the others.
     instance: String,
+    /// This instance's group commit (see `batch`): posts waiting while a
+    /// transaction runs share the next one, so a room's row lock is taken
+    /// once per batch, not once per post.
+    posts: batch::Queue,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,12 +206,16 @@ impl Store {
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
+            let (posts, waiting) = batch::queue();
             let shared = Shared {
                 pool,
                 instance: listen::new_instance_id(),
+                posts,
             };
             let backend = Backend::Postgres(Arc::new(shared));
-            return Ok((Self { backend, committed }, commits));
+            let store = Self { backend, committed };
+            batch::start(store.clone(), waiting, &tokio::runtime::Handle::current());
+            return Ok((store, commits));
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)

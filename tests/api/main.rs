@@ -4,6 +4,7 @@
 mod helpers;
 mod markup;
 
+mod bots;
 mod changes;
 mod export;
 mod feedback;
@@ -29,4 +30,5 @@ mod serve;
 mod stream;
 mod typing;
 mod unread;
+mod webhooks;
 mod wire;

@@ -8,6 +8,7 @@
 mod support;
 
 mod access;
+mod bots;
 mod changes;
 mod changes_plain;
 mod chat;
