@@ -15,3 +15,4 @@ mod database;
 mod reconnect;
 mod slow;
 mod soak;
+mod storms;

@@ -1,5 +1,6 @@
-//! The real `natter` binary as a child process, on a SQLite file: for
-//! crashes (SIGKILL), shutdown (SIGTERM), and the soak's RSS readings.
+//! The real `natter` binary as a child process, on a SQLite file (or any
+//! database URL): for crashes (SIGKILL), shutdown (SIGTERM), the soak's
+//! RSS readings, and instances whose metrics are their own.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -20,10 +21,15 @@ impl Server {
     /// Starts the binary on `sqlite:{db}` and a free port; waits for its
     /// "natter listening on http://…" line.
     pub fn start(db: &Path) -> Self {
+        Self::start_with(&format!("sqlite:{}", db.display()), &[])
+    }
+
+    /// Starts the binary on `database_url` with `extra` flags.
+    pub fn start_with(database_url: &str, extra: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
-            .args(["--bind", "127.0.0.1:0", "--database-url"])
-            .arg(format!("sqlite:{}", db.display()))
+            .args(["--bind", "127.0.0.1:0", "--database-url", database_url])
             .args(unlimited_args())
+            .args(extra)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "natter=info,warn")
             .stdin(Stdio::null())
