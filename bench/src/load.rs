@@ -44,6 +44,10 @@ pub struct PostArgs {
     /// Percent of requests that edit the poster's own message.
     #[arg(long, default_value_t = 0)]
     pub edits: usize,
+    /// Put before the posters' and subscribers' names, so that several
+    /// bench processes can share one room (one per instance).
+    #[arg(long, default_value = "")]
+    pub names: String,
 }
 
 /// The page workload.
@@ -114,12 +118,15 @@ pub async fn posts(target: &Target, pid: Option<u32>, args: &PostArgs) -> Result
     if args.elsewhere {
         listening.room = format!("{}-elsewhere", target.room);
     }
-    let (streams, _, _) = subscribe(&listening, "s", args.subscribers).await?;
+    let (streams, _, _) =
+        subscribe(&listening, &format!("{}s", args.names), args.subscribers).await?;
     let listeners: Vec<_> = streams
         .into_iter()
         .map(|stream| tokio::spawn(sse::listen(stream, shared.clone())))
         .collect();
-    let cookies = target.join_many("p", args.posters, 16).await?;
+    let cookies = target
+        .join_many(&format!("{}p", args.names), args.posters, 16)
+        .await?;
     // Each poster's own message, for edits and reactions to change.
     let own = if args.reactions + args.edits > 0 {
         own_messages(target, &cookies).await?

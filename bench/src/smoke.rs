@@ -49,6 +49,7 @@ pub async fn run() -> Result<()> {
         size: 300,
         reactions: 0,
         edits: 0,
+        names: String::new(),
     };
     // Posts only, then the mixed workload: every change reaches every
     // subscriber once, like a post.
