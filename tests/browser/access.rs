@@ -75,7 +75,7 @@ async fn keyboard_only_use_works_with_labels_and_visible_focus() {
     let mut presses = 0;
     while kim.js(on_exit, vec![]).await != json!(true) {
         presses += 1;
-        assert!(presses <= 6, "Tab never reached Exit");
+        assert!(presses <= 7, "Tab never reached Exit");
         keys(&kim, &tab).await;
     }
     assert_eq!(
