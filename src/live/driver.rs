@@ -33,7 +33,10 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
                 // the channel open (so it would have been handed out).
                 Some(Handed::Nothing) => live.fill(&room, first - 1).await,
             },
-            RelayEvent::Left { member_id } => live.presence.evict(member_id),
+            RelayEvent::Left { member_id } => {
+                live.store.forget_member(member_id);
+                live.presence.evict(member_id);
+            }
             RelayEvent::Presence { room } => live.here.heard(&room),
             RelayEvent::Typing {
                 room,
@@ -41,6 +44,7 @@ pub(super) async fn run(mut relay: impl Relay, live: Live, shutdown: Cancellatio
                 name,
             } => live.show_typing(&room, member_id, &name),
             RelayEvent::Resync => {
+                live.store.forget_all_members();
                 for (room, handed) in live.hub.rooms() {
                     match handed {
                         Handed::UpTo(cursor) => live.fill(&room, cursor).await,

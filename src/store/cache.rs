@@ -79,6 +79,13 @@ impl<K: Eq + Hash, V: Clone> Bounded<K, V> {
         map.insert(key, value);
     }
 
+    /// Drops every entry (when removals may have been missed).
+    pub fn clear(&self) {
+        let mut entries = self.lock();
+        entries.map.clear();
+        entries.generation += 1;
+    }
+
     /// Drops the entry for `key`.
     pub fn remove(&self, key: &K) {
         let mut entries = self.lock();

@@ -187,9 +187,19 @@ impl Store {
         Ok(member)
     }
 
-    pub(super) fn forget_member(&self, id: i64) {
+    /// Drops a member from the cache: another instance ended it (its
+    /// name may be someone else's now).
+    pub fn forget_member(&self, id: i64) {
         if let Some(cache) = self.member_cache() {
             cache.remove(&id);
+        }
+    }
+
+    /// Drops every cached member: notifications of ended memberships may
+    /// have been lost (the relay reconnected).
+    pub fn forget_all_members(&self) {
+        if let Some(cache) = self.member_cache() {
+            cache.clear();
         }
     }
 

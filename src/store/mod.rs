@@ -9,8 +9,9 @@
 //! needs is its own:
 //! - SQLite ([`sqlite`]): the writer runtime (startup hands it in), the
 //!   fair write queue, group commit (`batch`) and the member cache (`cache`);
-//! - PostgreSQL: the instance id its notifications carry, and its relay
-//!   (`LISTEN/NOTIFY`, see `listen`).
+//! - PostgreSQL: the instance id its notifications carry, its relay
+//!   (`LISTEN/NOTIFY`, see `listen`), group commit per instance, and a
+//!   member cache that the relay's notifications keep true.
 //!
 //! Domain types cross the boundary: [`crate::chat::Member`],
 //! [`crate::chat::Message`], room names and bodies, never rows and strings.
@@ -43,7 +44,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use crate::chat::Message;
+use crate::chat::{Member, Message};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteSynchronous;
@@ -117,6 +118,11 @@ pub(crate) struct Shared {
     /// transaction runs share the next one, so a room's row lock is taken
     /// once per batch, not once per post.
     posts: batch::Queue,
+    /// Members by id, as on SQLite (see `cache`). Other instances delete
+    /// member rows too; each deletion notifies (`x`) in its transaction,
+    /// and the relay drops the member here ([`Store::forget_member`]), or
+    /// every member when notifications may have been lost.
+    members: cache::Bounded<i64, Member>,
 }
 
 impl std::fmt::Debug for Store {
@@ -211,6 +217,7 @@ impl Store {
                 pool,
                 instance: listen::new_instance_id(),
                 posts,
+                members: cache::Bounded::new(sqlite::MEMBER_CACHE),
             };
             let backend = Backend::Postgres(Arc::new(shared));
             let store = Self { backend, committed };

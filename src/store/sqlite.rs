@@ -24,7 +24,7 @@ use crate::chat::{Member, Message};
 
 /// How many members a SQLite instance keeps in memory (about 100 bytes
 /// each).
-const MEMBER_CACHE: usize = 100_000;
+pub(super) const MEMBER_CACHE: usize = 100_000;
 
 /// A thread running a runtime of its own for SQLite's write transactions.
 /// It stops, with whatever it still runs, when this is dropped.
@@ -114,11 +114,11 @@ impl Store {
         }
     }
 
-    /// The member cache, on SQLite.
+    /// The member cache.
     pub(super) fn member_cache(&self) -> Option<&cache::Bounded<i64, Member>> {
         match &self.backend {
             Backend::Sqlite(local) => Some(&local.members),
-            Backend::Postgres(_) => None,
+            Backend::Postgres(shared) => Some(&shared.members),
         }
     }
 }
