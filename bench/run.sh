@@ -11,10 +11,13 @@
 #   bench/run.sh posts natter 32 1000 0 1 --elsewhere  # streams in another room
 #   bench/run.sh page                   # the room page with 50 messages
 #   bench/run.sh ab OLD NEW             # A/B of two natter binaries and nchan
+#   bench/run.sh paths                  # streams after a page and on fresh connections
 #   bench/run.sh smoke                  # the CI smoke run (debug build)
 #
 # Environment: NATTER (natter binary), BENCH (natter-bench binary), RESULTS,
-# ROUNDS (3), LABEL, and NATTER_ENV (extra
+# ROUNDS (3), LABEL, STREAM_PATH (browser: each stream after its page on
+# the same connection, the default; fresh: on a connection of its own),
+# and NATTER_ENV (extra
 # server settings, e.g.
 # "RUST_LOG=natter=info,tower_http=info,warn" to measure with request logs).
 set -euo pipefail
@@ -92,7 +95,8 @@ bench() {
 
 fanout() { # target N M rate
   target=$1; start "$target"
-  bench fanout -n "$2" -m "$3" --rate "$4" || echo "run failed: fanout $*" >&2
+  bench fanout -n "$2" -m "$3" --rate "$4" --path "${STREAM_PATH:-browser}" \
+    || echo "run failed: fanout $*" >&2
   stop_server
 }
 
@@ -153,6 +157,23 @@ ab() {
   "$BENCH" summary "$RESULTS"
 }
 
+# Streams along both paths (docs/BENCHMARKS.md, "What browsers cost"):
+# after the page on the same connection, as browsers and pooling proxies
+# open them, and on a connection of their own; natter and nchan
+# interleaved, labelled "browser" and "fresh".
+paths() {
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "== paths round $round of $ROUNDS ($(cut -d' ' -f1-3 /proc/loadavg))"
+    for path in browser fresh; do
+      for target in natter nchan; do
+        STREAM_PATH=$path LABEL=$path fanout "$target" 1000 200 20
+        STREAM_PATH=$path LABEL=$path fanout "$target" 10000 50 5
+      done
+    done
+  done
+  "$BENCH" summary "$RESULTS"
+}
+
 # Posts alone against the mixed workload of edits and reactions
 # (docs/BENCHMARKS.md, "Changes cost what posts cost"): 32 posters, 1,000
 # subscribers receiving everything, interleaved, labelled "posts" and
@@ -188,6 +209,7 @@ case "${1:-table}" in
   page) page ;;
   ab) ab "$2" "$3" ;;
   mixed) mixed ;;
+  paths) paths ;;
   typing) typing ;;
   smoke) cd "$repo" && cargo run -p natter-bench -- smoke ;;
   *) sed -n '2,18p' "$0"; exit 2 ;;

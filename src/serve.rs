@@ -20,24 +20,24 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
 use axum::Router;
-use hyper::body::Incoming;
 use hyper::server::conn::http1::Builder;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
 
+mod handoff;
 mod head;
 mod rewind;
 mod stream;
 
+use handoff::Handoff;
 pub use head::MAX_HEAD;
 use rewind::Rewind;
 use stream::{Drain, First};
@@ -135,15 +135,44 @@ async fn connection(
         // say) must not hold up shutdown.
         () = opening.stopping.cancelled() => return,
     };
-    let service = router.map_request(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request
-    });
+    let (service, mut handed) = Handoff::new(router.clone(), peer);
     let io = TokioIo::new(Rewind::new(read, stream));
-    let connection = builder.serve_connection(io, TowerToHyperService::new(service));
-    if let Err(error) = opening.watcher.watch(connection).await {
-        tracing::debug!(%error, %peer, "connection ended with an error");
+    let mut connection = builder.serve_connection(io, service);
+    // As hyper-util's graceful watcher does: once shutdown starts, hyper
+    // finishes the request in hand and closes; the watcher is held until
+    // this task ends, so the drain waits for it.
+    let Opening {
+        watcher, stopping, ..
+    } = opening;
+    let mut shutting_down = false;
+    let request = loop {
+        tokio::select! {
+            ended = &mut connection => {
+                if let Err(error) = ended {
+                    tracing::debug!(%error, %peer, "connection ended with an error");
+                }
+                return;
+            }
+            // The sender lives in hyper's service: it is not dropped while
+            // the connection runs, so this resolves only with a request.
+            Ok(request) = &mut handed => break request,
+            () = stopping.cancelled(), if !shutting_down => {
+                shutting_down = true;
+                Pin::new(&mut connection).graceful_shutdown();
+            }
+        }
+    };
+    // One more turn lets hyper flush what it may still hold for a client
+    // that pipelined; the service's answer stays pending for good.
+    let flushed = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut connection).poll(cx))).await;
+    if flushed.is_ready() {
+        // hyper is done with the connection (the client went away).
+        return;
     }
+    let parts = connection.into_parts();
+    let stream = parts.io.into_inner().into_inner();
+    let drain = Drain { watcher, stopping };
+    stream::respond(stream, router, request, drain).await;
 }
 
 #[cfg(test)]

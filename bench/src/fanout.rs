@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::http::Conn;
 use super::procfs::{sample, Sample};
 use super::report::{percentile, Run};
-use super::sse::{self, message_text, Shared, Stream, MISSING};
+use super::sse::{self, message_text, Path, Shared, Stream, MISSING};
 use super::target::{setup_limit, Cookie, Target};
 
 /// The fan-out workload.
@@ -40,6 +40,11 @@ pub struct Args {
     /// members in turn (one member's are passed on every 2 s at most).
     #[arg(long, default_value_t = 0.0)]
     pub typing: f64,
+    /// How each stream reaches the server: after the page on the same
+    /// connection (`browser`, what browsers and pooling proxies do), or
+    /// on a connection of its own (`fresh`).
+    #[arg(long, value_enum, default_value_t = Path::Browser)]
+    pub path: Path,
 }
 
 /// Sends typing signals at `rate` per second, from `typists` in turn,
@@ -69,8 +74,9 @@ async fn type_at_rate(
     Ok(sent)
 }
 
-/// Joins `count` users and opens an event stream for each; returns the
-/// streams and the seconds spent joining and connecting.
+/// Joins `count` users and opens an event stream for each, each on a
+/// connection of its own (the posting scenarios measure posts, not
+/// streams); returns the streams and the seconds spent joining and connecting.
 pub async fn subscribe(
     target: &Target,
     prefix: &str,
@@ -80,12 +86,13 @@ pub async fn subscribe(
     let cookies = target.join_many(prefix, count, 16).await?;
     let join_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let streams = open_all(target, cookies).await?;
+    let streams = open_all(target, cookies, Path::Fresh).await?;
     Ok((streams, join_secs, started.elapsed().as_secs_f64()))
 }
 
-/// Opens an event stream per cookie, a bounded number at a time.
-pub async fn open_all(target: &Target, cookies: Vec<Cookie>) -> Result<Vec<Stream>> {
+/// Opens an event stream per cookie along `path`, a bounded number at a
+/// time.
+pub async fn open_all(target: &Target, cookies: Vec<Cookie>, path: Path) -> Result<Vec<Stream>> {
     let count = cookies.len();
     let limit = setup_limit();
     let mut opening = JoinSet::new();
@@ -93,7 +100,7 @@ pub async fn open_all(target: &Target, cookies: Vec<Cookie>) -> Result<Vec<Strea
         let permit = limit.clone().acquire_owned().await?;
         let target = target.clone();
         opening.spawn(async move {
-            let stream = sse::open(&target, &cookie).await;
+            let stream = sse::open(&target, &cookie, path).await;
             drop(permit);
             (i, stream)
         });
@@ -175,7 +182,7 @@ pub async fn run(target: &Target, pid: Option<u32>, args: &Args) -> Result<Run> 
     let cookies = target.join_many("u", n, 16).await?;
     let join_secs = started.elapsed().as_secs_f64();
     let before = sample(pid)?;
-    let streams = open_all(target, cookies).await?;
+    let streams = open_all(target, cookies, args.path).await?;
     let connect_secs = before.at.elapsed().as_secs_f64();
     let shared = Arc::new(Shared {
         epoch: Instant::now(),
@@ -278,5 +285,6 @@ fn config(args: &Args) -> Value {
         "rate": args.rate,
         "size": args.size,
         "typing": args.typing,
+        "path": format!("{:?}", args.path).to_lowercase(),
     })
 }

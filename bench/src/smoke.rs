@@ -8,6 +8,7 @@ use natter_kit::{spawn_app, Backend};
 
 use super::fanout;
 use super::load;
+use super::sse::Path;
 use super::target::{Kind, Target};
 
 /// Runs the smoke workload; an error if anything was lost or duplicated.
@@ -27,6 +28,8 @@ pub async fn run() -> Result<()> {
         settle_secs: 0,
         // Typing signals meanwhile: they must not disturb a delivery.
         typing: 20.0,
+        // Each stream after its page, on the page's connection.
+        path: Path::Browser,
     };
     let fanout = fanout::run(&target, None, &args).await?;
     fanout.print();

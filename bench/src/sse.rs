@@ -69,9 +69,25 @@ pub struct Stream {
     chunked: Option<Chunked>,
 }
 
-/// Opens an event stream and reads its head.
-pub async fn open(target: &Target, cookie: &Cookie) -> Result<Stream> {
+/// How a subscriber's stream reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Path {
+    /// As a browser: the page first, then the stream on the same
+    /// keep-alive connection (a pooling proxy's upstream looks the same).
+    Browser,
+    /// The stream as the first request of a new connection.
+    Fresh,
+}
+
+/// Opens an event stream along `path` and reads its head.
+pub async fn open(target: &Target, cookie: &Cookie, path: Path) -> Result<Stream> {
     let mut conn = Conn::connect(target.addr).await?;
+    if path == Path::Browser {
+        let (head, _) = conn.roundtrip(&target.page_request(cookie)).await?;
+        if head.status != 200 {
+            bail!("page before the stream: status {}", head.status);
+        }
+    }
     conn.stream
         .write_all(&target.subscribe_request(cookie))
         .await?;

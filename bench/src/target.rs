@@ -171,13 +171,18 @@ impl Target {
         }
     }
 
-    /// The room page (natter only).
+    /// The room page (natter), or the page nchan's config serves beside
+    /// its channels (`/page`).
     pub fn page_request(&self, cookie: &Cookie) -> Vec<u8> {
         let mut headers = vec![];
         if let Some(cookie) = cookie {
             headers.push(("Cookie", &**cookie));
         }
-        request("GET", &format!("/rooms/{}", self.room), &headers, b"")
+        let path = match self.kind {
+            Kind::Natter => format!("/rooms/{}", self.room),
+            Kind::Nchan => "/page".to_owned(),
+        };
+        request("GET", &path, &headers, b"")
     }
 
     /// Waits until the server accepts connections.

@@ -19,6 +19,12 @@ impl Rewind {
     pub fn new(prefix: Bytes, inner: TcpStream) -> Self {
         Self { prefix, inner }
     }
+
+    /// The socket, once hyper has read the prefix and whatever followed
+    /// it (what is left of the prefix then is nothing anyone reads).
+    pub fn into_inner(self) -> TcpStream {
+        self.inner
+    }
 }
 
 impl AsyncRead for Rewind {

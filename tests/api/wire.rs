@@ -1,8 +1,9 @@
-//! The stream on the wire. A connection that opens with the events request
-//! is written by natter itself (no hyper buffers); the same request on a
-//! connection that already served another goes through hyper. Both must
-//! look the same to a client, end the same way at shutdown, and a closed
-//! stream must free its place at once.
+//! The stream on the wire. natter writes every event stream itself (no
+//! hyper buffers): on a connection that opens with the events request, and
+//! on one that already served another request, which hyper hands back
+//! (`src/serve/handoff.rs`). Both must look the same to a client as a
+//! stream hyper writes, end the same way at shutdown, and a closed stream
+//! must free its place at once.
 
 use std::time::Duration;
 
@@ -84,10 +85,12 @@ async fn read_until(stream: &mut TcpStream, seen: &mut Vec<u8>, needle: &str) ->
 }
 
 /// The head and the first message, on a connection that opens with the
-/// events request (natter writes it: `connection: close`, so a route the
-/// lean path no longer follows shows here) and on one that served
-/// `/healthz` first (hyper writes it): the same headers with the same
-/// values, `date` included, no `content-length`.
+/// events request, on one that served `/healthz` first (as a browser's
+/// stream follows its page) and on one hyper writes (a `GET` with a body,
+/// which natter leaves to hyper). natter writes the first two itself
+/// (`connection: close`, so a route the hand-off no longer follows shows
+/// here), with the headers hyper writes for the third and the same values,
+/// `date` included, and no `content-length`.
 async fn a_fresh_and_a_reused_connection_stream_alike(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.user();
@@ -103,32 +106,38 @@ async fn a_fresh_and_a_reused_connection_stream_alike(backend: Backend) {
         .write_all(events_request("lobby", &bob).as_bytes())
         .await
         .expect("write");
-    let (mut fresh_seen, mut later_seen) = (Vec::new(), Vec::new());
-    read_until(&mut fresh, &mut fresh_seen, ": natter").await;
-    read_until(&mut reused, &mut later_seen, ": natter").await;
+    let with_body =
+        events_request("lobby", &bob).replace("\r\n\r\n", "\r\nContent-Length: 1\r\n\r\nx");
+    let mut hypers = open(&app, with_body.as_bytes()).await;
+    let mut seen = [Vec::new(), Vec::new(), Vec::new()];
+    for (stream, seen) in [&mut fresh, &mut reused, &mut hypers]
+        .into_iter()
+        .zip(&mut seen)
+    {
+        read_until(stream, seen, ": natter").await;
+    }
 
-    alice.say("lobby", "hello <both>").await;
+    alice.say("lobby", "hello <all>").await;
     let mut heads = Vec::new();
-    for (stream, seen) in [
-        (&mut fresh, &mut fresh_seen),
-        (&mut reused, &mut later_seen),
-    ] {
-        let text = read_until(stream, seen, "hello &lt;both&gt;").await;
+    for (stream, seen) in [&mut fresh, &mut reused, &mut hypers]
+        .into_iter()
+        .zip(&mut seen)
+    {
+        let text = read_until(stream, seen, "hello &lt;all&gt;").await;
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
         assert!(text.contains("id: 1\n"), "{text}");
         heads.push(header_lines(&text));
     }
-    let (mut fresh_head, reused_head) = (heads.remove(0), heads.remove(0));
     let connection = ("connection".to_owned(), "close".to_owned());
+    let hyper_head = heads.pop().expect("hyper's head");
     assert!(
-        fresh_head.contains(&connection),
-        "natter wrote {fresh_head:?}"
+        !hyper_head.contains(&connection),
+        "hyper wrote {hyper_head:?}"
     );
-    assert!(
-        !reused_head.contains(&connection),
-        "hyper wrote {reused_head:?}"
-    );
-    fresh_head.retain(|line| *line != connection);
+    for head in &mut heads {
+        assert!(head.contains(&connection), "natter wrote {head:?}");
+        head.retain(|line| *line != connection);
+    }
     // The date differs by the second at most; its shape is hyper's.
     let date = |head: &[(String, String)]| {
         let dates: Vec<String> = head
@@ -139,8 +148,8 @@ async fn a_fresh_and_a_reused_connection_stream_alike(backend: Backend) {
         assert_eq!(dates.len(), 1, "one date in {head:?}");
         dates[0].clone()
     };
-    let (fresh_date, reused_date) = (date(&fresh_head), date(&reused_head));
-    for date in [&fresh_date, &reused_date] {
+    for head in heads.iter().chain([&hyper_head]) {
+        let date = date(head);
         assert_eq!(date.len(), "Sun, 06 Nov 1994 08:49:37 GMT".len(), "{date}");
         assert!(date.ends_with(" GMT"), "{date}");
     }
@@ -153,8 +162,10 @@ async fn a_fresh_and_a_reused_connection_stream_alike(backend: Backend) {
         lines.sort();
         lines
     };
-    assert_eq!(without_date(&fresh_head), without_date(&reused_head));
-    let names: Vec<&str> = reused_head.iter().map(|(name, _)| name.as_str()).collect();
+    for head in &heads {
+        assert_eq!(without_date(head), without_date(&hyper_head));
+    }
+    let names: Vec<&str> = hyper_head.iter().map(|(name, _)| name.as_str()).collect();
     for expected in [
         "content-type",
         "cache-control",
