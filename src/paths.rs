@@ -2,9 +2,9 @@
 //! mounts handlers at ([`route`]), and one function per concrete URL that
 //! handlers redirect to, templates link to and tests request.
 //!
-//! It lives at the crate root, not under `http`, because the lean stream
-//! path (`serve::head`) matches [`route::EVENTS`] before the router runs,
-//! and `serve` does not import the web layer. It depends on nothing but the
+//! It lives at the crate root, not under `http`, because the accept loop
+//! (`serve::head`, `serve::handoff`) matches [`route::EVENTS`] outside the
+//! router, and `serve` does not import the web layer. It depends on nothing but the
 //! domain's [`RoomName`], so any layer may use it.
 //!
 //! A room segment is always a [`RoomName`]: `a-z 0-9 - _` only, so it needs
@@ -46,8 +46,9 @@ pub mod route {
     pub const READ: &str = "/rooms/{room}/read";
     /// The session's rooms with their unread counts (`GET`).
     pub const MY_ROOMS: &str = "/rooms";
-    /// A room's live stream. Connections that open with a `GET` for it are
-    /// written by natter itself (see `serve::head`).
+    /// A room's live stream. natter writes it itself, not hyper: on a
+    /// connection that opens with it (`serve::head`) or on one hyper hands
+    /// back (`serve::handoff`).
     pub const EVENTS: &str = "/rooms/{room}/events";
     /// Leaving a room (`POST`).
     pub const EXIT: &str = "/rooms/{room}/exit";

@@ -3,12 +3,12 @@
 //! hyper keeps a read buffer and a write buffer of 8 KB each for as long as
 //! a connection lives: 16 of the 21.7 KB an idle event stream cost
 //! (docs/BENCHMARKS.md). A stream reads nothing after its request and
-//! writes frames that are already encoded, so it needs neither. A
-//! connection that opens with an event stream request (`head` tells which)
-//! is answered by the same router (every layer applies: sessions, guards,
-//! headers, tracing) and written straight to the socket, with the head
-//! hyper would write for the same response. Anything else goes to hyper
-//! with the bytes read so far.
+//! writes frames that are already encoded, so it needs neither. An event
+//! stream request, on a connection that opens with it (`head` tells which)
+//! or handed back by hyper (`handoff`), is answered by the same router
+//! (every layer applies: sessions, guards, headers, tracing) and written
+//! straight to the socket, with the head hyper would write for the same
+//! response. Anything else goes to hyper with the bytes read so far.
 //!
 //! A stream written here takes part in graceful shutdown as hyper's do: it
 //! holds a [`Watcher`] until its task ends, so the drain waits for it, and
