@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One natter instance; 20 posters in one room and SUBS subscribers.
-# Usage: one.sh BINARY sqlite|postgres SUBS SECS (BENCH= the bench binary)
+# Usage: one.sh BINARY sqlite|postgres SUBS SECS (BENCH= the bench binary;
+# PG_SET= a setting for the fresh database, e.g. "synchronous_commit = off")
 set -u
 bin=$1; kind=$2; subs=$3; secs=$4
 args="--post-burst 1000000 --post-rate 1000000 --join-burst 1000000 --join-rate 1000000 --max-streams 100000"
 if [ $kind = postgres ]; then
   db=bench_$RANDOM$RANDOM; psql -q -h 127.0.0.1 -U postgres -c "create database $db" >/dev/null
   url=postgres://postgres@127.0.0.1/$db
+  if [ -n "${PG_SET:-}" ]; then psql -q -h 127.0.0.1 -U postgres -c "alter database $db set $PG_SET" >/dev/null; fi
 else
   rm -f /tmp/bench1.db*; url=sqlite:/tmp/bench1.db
 fi

@@ -32,7 +32,7 @@ use std::pin::Pin;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, Uri};
 use axum::response::Response;
 use axum::Router;
 use http_body::Body as _;
@@ -79,6 +79,25 @@ fn is_stream_request(request: &Request<Incoming>) -> bool {
         && request.body().is_end_stream()
 }
 
+/// `request` without its body and with a URI and headers of its own.
+/// hyper's come as slices of its read buffer (8 KB), which would live as
+/// long as anything the stream keeps of the request: as long as the stream.
+fn detached(request: Request<Incoming>, peer: SocketAddr) -> Request {
+    let (parts, _) = request.into_parts();
+    let mut owned = Request::new(Body::empty());
+    *owned.method_mut() = parts.method;
+    *owned.version_mut() = parts.version;
+    *owned.uri_mut() = Uri::try_from(parts.uri.to_string()).unwrap_or(parts.uri);
+    let headers = owned.headers_mut();
+    headers.reserve(parts.headers.len());
+    for (name, value) in &parts.headers {
+        let value = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        headers.append(name.clone(), value);
+    }
+    owned.extensions_mut().insert(ConnectInfo(peer));
+    owned
+}
+
 impl hyper::service::Service<Request<Incoming>> for Handoff {
     type Response = Response;
     type Error = Infallible;
@@ -88,7 +107,7 @@ impl hyper::service::Service<Request<Incoming>> for Handoff {
         request.extensions_mut().insert(ConnectInfo(self.peer));
         if is_stream_request(&request) {
             if let Some(to_task) = self.to_task.take() {
-                match to_task.send(Box::new(request.map(|_| Body::empty()))) {
+                match to_task.send(Box::new(detached(request, self.peer))) {
                     // The task answers it; hyper never sees an answer.
                     Ok(()) => return Box::pin(std::future::pending()),
                     // The task is gone (it never is while hyper runs):
