@@ -10,9 +10,7 @@ use askama::Template;
 use tower_sessions::Session;
 
 use super::people::rooms_of;
-use super::views::{
-    html, retryable, Composer, HistoryPartial, MembersPanel, MyRooms, RoomPage, PAGE_SIZE,
-};
+use super::views::{html, retryable, Composer, HistoryPartial, MyRooms, RoomPage, PAGE_SIZE};
 use super::{AppError, AppState};
 use crate::chat::Member;
 use crate::chat::RoomName;
@@ -46,9 +44,7 @@ pub async fn render(
     // replayed by the stream, and a message already shown in its newest
     // state is replaced by the same state, never shown twice.
     let cursor = state.store.last_cursor(room).await?;
-    let members = state.live.members(room).await?;
-    let here_count = members.iter().filter(|member| member.here).count();
-    let members = MembersPanel::new(room, &members).render()?;
+    let (members, here_count) = state.live.members_panel(room).await?;
     let rooms = MyRooms::new(rooms_of(state, session).await?, Some(room)).render()?;
     let (history, live, newer) = match extras.around {
         Some(seq) => super::permalink::window(state, room, seq).await?,

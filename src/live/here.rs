@@ -71,8 +71,9 @@ struct State {
     /// Rooms whose panel must be rendered again, for a change another
     /// instance told of (not told back: that would never end).
     heard: HashSet<RoomName>,
-    /// The panel last handed to each room's streams.
-    shown: HashMap<RoomName, String>,
+    /// The panel last handed to each room's streams, and how many it
+    /// counts here.
+    shown: HashMap<RoomName, (String, usize)>,
 }
 
 /// What changed since the last settling.
@@ -198,14 +199,23 @@ impl Here {
     }
 
     /// Whether `html` differs from the panel `room`'s streams have; if so
-    /// it is now theirs.
-    fn differs(&self, room: &RoomName, html: &str) -> bool {
+    /// it is now theirs, counting `here` people.
+    fn differs(&self, room: &RoomName, html: &str, here: usize) -> bool {
         let mut state = self.lock();
-        if state.shown.get(room).is_some_and(|shown| shown == html) {
+        if state
+            .shown
+            .get(room)
+            .is_some_and(|(shown, _)| shown == html)
+        {
             return false;
         }
-        state.shown.insert(room.clone(), html.to_owned());
+        state.shown.insert(room.clone(), (html.to_owned(), here));
         true
+    }
+
+    /// The panel `room`'s streams here have, and how many it counts here.
+    fn shown(&self, room: &RoomName) -> Option<(String, usize)> {
+        self.lock().shown.get(room).cloned()
     }
 
     /// Forgets the panels of rooms nobody here follows any more.
@@ -255,21 +265,43 @@ impl Live {
         Ok(panel)
     }
 
+    /// The members panel of `room` as HTML, and how many it counts here:
+    /// while the room has streams here, the one they were last handed
+    /// (every change renders it again, [`SETTLE`] later at most);
+    /// otherwise a new rendering. A page view in a busy room then costs no
+    /// read of every member of the room.
+    pub async fn members_panel(
+        &self,
+        room: &RoomName,
+    ) -> Result<(String, usize), super::LiveError> {
+        let shown = self.hub.handed(room).and_then(|_| self.here.shown(room));
+        if let Some(shown) = shown {
+            return Ok(shown);
+        }
+        let members = self.members(room).await?;
+        let here = members.iter().filter(|member| member.here).count();
+        let html = (self.views.members)(room, &members).map_err(super::LiveError::Render)?;
+        Ok((html, here))
+    }
+
     /// Renders `room`'s panel and hands it to its streams here, if it
     /// changed.
     async fn show_members(&self, room: &RoomName) {
         if self.hub.handed(room).is_none() {
             return;
         }
-        let html = match self.members(room).await {
-            Ok(members) => (self.views.members)(room, &members),
+        let (html, here) = match self.members(room).await {
+            Ok(members) => (
+                (self.views.members)(room, &members),
+                members.iter().filter(|member| member.here).count(),
+            ),
             Err(error) => {
                 tracing::warn!(%error, %room, "cannot read who is here");
                 return;
             }
         };
         match html {
-            Ok(html) if self.here.differs(room, &html) => {
+            Ok(html) if self.here.differs(room, &html, here) => {
                 self.hub.publish(room, Frame::signal("presence", &html));
             }
             Ok(_) => {}
