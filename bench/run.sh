@@ -17,7 +17,7 @@
 # Environment: NATTER (natter binary), BENCH (natter-bench binary), RESULTS,
 # ROUNDS (3), LABEL, STREAM_PATH (browser: each stream after its page on
 # the same connection, the default; fresh: on a connection of its own),
-# and NATTER_ENV (extra
+# FANOUT_ARGS (more natter-bench fanout flags), and NATTER_ENV (extra
 # server settings, e.g.
 # "RUST_LOG=natter=info,tower_http=info,warn" to measure with request logs).
 set -euo pipefail
@@ -95,7 +95,7 @@ bench() {
 
 fanout() { # target N M rate
   target=$1; start "$target"
-  bench fanout -n "$2" -m "$3" --rate "$4" --path "${STREAM_PATH:-browser}" \
+  bench fanout -n "$2" -m "$3" --rate "$4" --path "${STREAM_PATH:-browser}" ${FANOUT_ARGS:-} \
     || echo "run failed: fanout $*" >&2
   stop_server
 }

@@ -116,6 +116,26 @@ pub async fn open_all(target: &Target, cookies: Vec<Cookie>, path: Path) -> Resu
     Ok(streams)
 }
 
+/// Waits at least `secs`, then until no event has arrived for a second
+/// (at most a minute more): opening thousands of streams sends presence
+/// panels to every one of them, and the idle reading and the first post
+/// must not find them still in flight. Returns the seconds waited.
+async fn settle(shared: &Shared, secs: u64) -> f64 {
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = shared.events.load(Ordering::Relaxed);
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = shared.events.load(Ordering::Relaxed);
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
+    started.elapsed().as_secs_f64()
+}
+
 /// Posts `messages` at `rate` over a few keep-alive connections, stamping
 /// each with its send time; returns (acknowledged, failed).
 pub async fn post_at_rate(
@@ -190,13 +210,14 @@ pub async fn run(target: &Target, pid: Option<u32>, args: &Args) -> Result<Run> 
         delivered: AtomicU64::new(0),
         duplicates: AtomicU64::new(0),
         broken: AtomicU64::new(0),
+        events: AtomicU64::new(0),
         stop: CancellationToken::new(),
     });
     let listeners: Vec<_> = streams
         .into_iter()
         .map(|stream| tokio::spawn(sse::listen(stream, shared.clone())))
         .collect();
-    tokio::time::sleep(Duration::from_secs(args.settle_secs)).await;
+    let settle_secs = settle(&shared, args.settle_secs).await;
     let idle = sample(pid)?;
 
     let typists = if args.typing > 0.0 {
@@ -273,6 +294,7 @@ pub async fn run(target: &Target, pid: Option<u32>, args: &Args) -> Result<Run> 
         "rss_per_idle_subscriber_kb": (idle.rss_kb as f64 - before.rss_kb as f64) / n as f64,
         "join_secs": join_secs,
         "connect_secs": connect_secs,
+        "settle_secs": settle_secs,
         "window_secs": window,
     });
     Ok(Run::new("fanout", target, config(args), metrics))

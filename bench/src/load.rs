@@ -112,6 +112,7 @@ pub async fn posts(target: &Target, pid: Option<u32>, args: &PostArgs) -> Result
         delivered: AtomicU64::new(0),
         duplicates: AtomicU64::new(0),
         broken: AtomicU64::new(0),
+        events: AtomicU64::new(0),
         stop: CancellationToken::new(),
     });
     let mut listening = target.clone();

@@ -53,6 +53,9 @@ pub struct Shared {
     pub duplicates: AtomicU64,
     /// Subscribers whose stream ended or failed before `stop`.
     pub broken: AtomicU64,
+    /// Events of any kind read so far (presence panels included): the run
+    /// waits for it to stand still before it measures the idle state.
+    pub events: AtomicU64,
     pub stop: CancellationToken,
 }
 
@@ -120,12 +123,15 @@ pub async fn listen(mut stream: Stream, shared: Arc<Shared>) -> Vec<u32> {
             }
         };
         let mut start = 0;
+        let mut events = 0;
         while let Some(end) = find(&decoded[start..], b"\n\n") {
+            events += 1;
             if let Some((seq, sent)) = parse_marker(&decoded[start..start + end]) {
                 record(&mut latencies, &shared, seq, now.saturating_sub(sent));
             }
             start += end + 2;
         }
+        shared.events.fetch_add(events, Ordering::Relaxed);
         decoded.drain(..start);
         if ended {
             shared.broken.fetch_add(1, Ordering::Relaxed);
