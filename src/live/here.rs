@@ -5,7 +5,7 @@
 //! A stream holds a [`HereGuard`] for its life. A member's first stream in
 //! a room makes them here at once; when their last one closes they stay
 //! for [`GRACE`] (a reload does not flicker), then go. Changes are not
-//! acted on one by one: a task ([`run`]) wakes at most every
+//! acted on one by one: a task (`panel::run`) wakes at most every
 //! [`SETTLE`], writes what changed to the store in one go (PostgreSQL: the
 //! `presence` table, and a notification per room), then renders each
 //! changed room's panel once and hands it to the room's streams as an
@@ -20,9 +20,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::frame::Frame;
-use super::Live;
-use crate::chat::{now_millis, RoomName};
+use crate::chat::RoomName;
 
 /// How long a member stays here after their last stream closes.
 pub const GRACE: Duration = Duration::from_secs(5);
@@ -33,7 +31,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(10);
 pub const LAPSE: Duration = Duration::from_secs(30);
 /// Changes arriving together are acted on together, this long apart at
 /// most: a hundred streams opening at once cost one panel, not a hundred.
-const SETTLE: Duration = Duration::from_millis(250);
+pub(super) const SETTLE: Duration = Duration::from_millis(250);
 
 /// A member as the members panel and `GET …/members` show them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +50,7 @@ pub struct PanelMember {
 #[derive(Debug, Clone, Default)]
 pub struct Here {
     state: Arc<Mutex<State>>,
-    wake: Arc<Notify>,
+    pub(super) wake: Arc<Notify>,
 }
 
 #[derive(Debug, Default)]
@@ -77,15 +75,15 @@ struct State {
 }
 
 /// What changed since the last settling.
-struct Settled {
+pub(super) struct Settled {
     /// Members here since.
-    arrived: Vec<(i64, RoomName)>,
+    pub(super) arrived: Vec<(i64, RoomName)>,
     /// Members gone since.
-    gone: Vec<i64>,
+    pub(super) gone: Vec<i64>,
     /// Rooms changed here.
-    changed: Vec<RoomName>,
+    pub(super) changed: Vec<RoomName>,
     /// Rooms changed elsewhere.
-    heard: Vec<RoomName>,
+    pub(super) heard: Vec<RoomName>,
 }
 
 /// Keeps a member here while a stream of theirs is open.
@@ -161,7 +159,7 @@ impl Here {
     }
 
     /// Takes what changed: members past their grace become gone.
-    fn settle(&self, now: Instant) -> Settled {
+    pub(super) fn settle(&self, now: Instant) -> Settled {
         let mut state = self.lock();
         let over: Vec<(RoomName, i64)> = state
             .leaving
@@ -189,7 +187,7 @@ impl Here {
     }
 
     /// Every member here on this instance, for the heartbeat.
-    fn everyone(&self) -> Vec<(i64, RoomName)> {
+    pub(super) fn everyone(&self) -> Vec<(i64, RoomName)> {
         let state = self.lock();
         state
             .open
@@ -200,7 +198,7 @@ impl Here {
 
     /// Whether `html` differs from the panel `room`'s streams have; if so
     /// it is now theirs, counting `here` people.
-    fn differs(&self, room: &RoomName, html: &str, here: usize) -> bool {
+    pub(super) fn differs(&self, room: &RoomName, html: &str, here: usize) -> bool {
         let mut state = self.lock();
         if state
             .shown
@@ -214,12 +212,12 @@ impl Here {
     }
 
     /// The panel `room`'s streams here have, and how many it counts here.
-    fn shown(&self, room: &RoomName) -> Option<(String, usize)> {
+    pub(super) fn shown(&self, room: &RoomName) -> Option<(String, usize)> {
         self.lock().shown.get(room).cloned()
     }
 
     /// Forgets the panels of rooms nobody here follows any more.
-    fn forget_unfollowed(&self, followed: &HashSet<RoomName>) {
+    pub(super) fn forget_unfollowed(&self, followed: &HashSet<RoomName>) {
         self.lock().shown.retain(|room, _| followed.contains(room));
     }
 }
@@ -239,117 +237,6 @@ impl Drop for HereGuard {
             state
                 .leaving
                 .insert((self.room.clone(), self.member_id), Instant::now());
-        }
-    }
-}
-
-impl Live {
-    /// The members of `room` with who is here (on any instance) and who
-    /// types, here first, then by name.
-    pub async fn members(&self, room: &RoomName) -> Result<Vec<PanelMember>, super::LiveError> {
-        let members = self.store.room_members(room).await?;
-        let mut here = self.here.members_here(room);
-        here.extend(self.store.here_elsewhere(room, now_millis()).await?);
-        let typing = self.typing.typing(room);
-        let mut panel: Vec<PanelMember> = members
-            .into_iter()
-            .map(|member| PanelMember {
-                here: here.contains(&member.id),
-                typing: typing.contains(&member.id),
-                id: member.id,
-                name: member.name,
-            })
-            .collect();
-        // Stable: the store's order (by name) stays within each group.
-        panel.sort_by_key(|member| !member.here);
-        Ok(panel)
-    }
-
-    /// The members panel of `room` as HTML, and how many it counts here:
-    /// while the room has streams here, the one they were last handed
-    /// (every change renders it again, [`SETTLE`] later at most);
-    /// otherwise a new rendering. A page view in a busy room then costs no
-    /// read of every member of the room.
-    pub async fn members_panel(
-        &self,
-        room: &RoomName,
-    ) -> Result<(String, usize), super::LiveError> {
-        let shown = self.hub.handed(room).and_then(|_| self.here.shown(room));
-        if let Some(shown) = shown {
-            return Ok(shown);
-        }
-        let members = self.members(room).await?;
-        let here = members.iter().filter(|member| member.here).count();
-        let html = (self.views.members)(room, &members).map_err(super::LiveError::Render)?;
-        Ok((html, here))
-    }
-
-    /// Renders `room`'s panel and hands it to its streams here, if it
-    /// changed.
-    async fn show_members(&self, room: &RoomName) {
-        if self.hub.handed(room).is_none() {
-            return;
-        }
-        let (html, here) = match self.members(room).await {
-            Ok(members) => (
-                (self.views.members)(room, &members),
-                members.iter().filter(|member| member.here).count(),
-            ),
-            Err(error) => {
-                tracing::warn!(%error, %room, "cannot read who is here");
-                return;
-            }
-        };
-        match html {
-            Ok(html) if self.here.differs(room, &html, here) => {
-                self.hub.publish(room, Frame::signal("presence", &html));
-            }
-            Ok(_) => {}
-            Err(error) => tracing::error!(%error, %room, "cannot render the members panel"),
-        }
-    }
-}
-
-/// Acts on presence changes, for as long as the runtime runs (see the
-/// module doc). At shutdown this instance's rows simply lapse.
-pub(super) async fn run(live: Live) {
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    loop {
-        let beat = tokio::select! {
-            () = live.here.wake.notified() => false,
-            _ = heartbeat.tick() => true,
-            // Graces run out without a wake-up.
-            () = tokio::time::sleep(GRACE / 2) => false,
-        };
-        tokio::time::sleep(SETTLE).await;
-        let settled = live.here.settle(Instant::now());
-        let now = now_millis();
-        let until = now + i64::try_from(LAPSE.as_millis()).unwrap_or(i64::MAX);
-        let record = if beat {
-            live.here.everyone()
-        } else {
-            settled.arrived
-        };
-        if !record.is_empty() || !settled.gone.is_empty() || !settled.changed.is_empty() {
-            let shared =
-                live.store
-                    .publish_presence(&record, &settled.gone, &settled.changed, until);
-            if let Err(error) = shared.await {
-                tracing::warn!(%error, "cannot share who is here");
-            }
-        }
-        let mut rooms = settled.changed;
-        rooms.extend(settled.heard);
-        if beat {
-            let followed: HashSet<RoomName> =
-                live.hub.rooms().into_iter().map(|(room, _)| room).collect();
-            live.here.forget_unfollowed(&followed);
-            rooms.extend(followed);
-        }
-        rooms.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        rooms.dedup();
-        for room in &rooms {
-            live.show_members(room).await;
         }
     }
 }

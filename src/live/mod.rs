@@ -39,6 +39,7 @@ pub mod feed;
 pub mod frame;
 pub mod here;
 pub mod hub;
+mod panel;
 pub mod presence;
 pub mod publisher;
 pub mod relay;

@@ -104,7 +104,7 @@ impl Live {
             tokio::spawn(publish_commits(self.clone(), commits)),
             tokio::spawn(keep_alive(self.clone())),
             tokio::spawn(sweep_expired(self.clone())),
-            tokio::spawn(super::here::run(self.clone())),
+            tokio::spawn(super::panel::run(self.clone())),
         ]
     }
 
