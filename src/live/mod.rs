@@ -9,7 +9,7 @@
 //!   memberships arrive (PostgreSQL `LISTEN/NOTIFY` today) and are acted on.
 //! - [`presence`]: which members have streams open here, and the switch
 //!   that ends them when the membership ends.
-//! - [`here`]: who is here in each room (on any instance), and the
+//! - [`here`]: who is here in each room (on any instance); `panel`: the
 //!   members panel every screen of a room shares; [`typing`]: who types.
 //! - [`feed`]: each subscriber's feed, with catch-up from the store.
 //!
