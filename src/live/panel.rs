@@ -36,7 +36,7 @@ impl Live {
 
     /// The members panel of `room` as HTML, and how many it counts here:
     /// while the room has streams here, the one they were last handed
-    /// (every change renders it again, [`SETTLE`] later at most);
+    /// (every change renders it again, a settling later at most);
     /// otherwise a new rendering. A page view in a busy room then costs no
     /// read of every member of the room.
     pub async fn members_panel(
