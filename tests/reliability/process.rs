@@ -128,6 +128,19 @@ impl Server {
         None
     }
 
+    /// Waits until it answers `/healthz` with a 200 on its own address.
+    pub async fn answers(&self, http: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let health = http.get(format!("{}/healthz", self.base)).send().await;
+            if health.is_ok_and(|answer| answer.status() == 200) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{} did not answer", self.base);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Resident memory in KiB, from /proc.
     pub fn rss_kib(&self) -> u64 {
         rss_kib(self.pid())
@@ -174,6 +187,20 @@ pub async fn sqlite_messages(db: &Path, room: &str) -> Vec<(i64, String)> {
     let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
         .await
         .expect("sqlite");
+    let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
+        .bind(room)
+        .fetch_all(&mut connection)
+        .await
+        .expect("messages");
+    let _ = connection.close().await;
+    rows
+}
+
+/// Every stored message of a room on PostgreSQL as (seq, body), in seq
+/// order.
+pub async fn postgres_messages(url: &str, room: &str) -> Vec<(i64, String)> {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect(url).await.expect("postgres");
     let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
         .bind(room)
         .fetch_all(&mut connection)

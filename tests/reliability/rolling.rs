@@ -33,10 +33,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use natter_kit::{Backend, TestDb};
-use sqlx::Connection;
 
 use crate::client::{assert_exactly_once, http, join, Member, Posted};
-use crate::process::Server;
+use crate::process::{postgres_messages, Server};
 use crate::proxy::Proxy;
 
 const POSTERS: usize = 4;
@@ -112,13 +111,28 @@ struct Seen {
     refused: usize,
 }
 
+impl Seen {
+    /// Whether it is done: it has seen seq `target` (0 while the posters
+    /// still post), or has had [`WAIT`] since the target was known.
+    fn done(&self, target: &AtomicI64, give_up: &mut Option<Instant>) -> bool {
+        let target = target.load(Ordering::Relaxed);
+        if target == 0 {
+            return false;
+        }
+        let give_up = *give_up.get_or_insert_with(|| Instant::now() + WAIT);
+        self.seqs.last().copied().unwrap_or(0) >= target || Instant::now() > give_up
+    }
+}
+
+/// How long subscribers have to catch up once the posters stop.
+const WAIT: Duration = Duration::from_secs(60);
+
 /// Follows the room through the proxy, resuming with `Last-Event-ID`,
-/// until it has seen seq `target` (0 while the posters still post), or
-/// 60 s after the target is known.
+/// until it is done (see [`Seen::done`]); counts its first open in
+/// `opened`.
 async fn subscribe(member: Member, target: Arc<AtomicI64>, opened: Arc<AtomicUsize>) -> Seen {
-    let mut seen = Seen::default();
-    let mut give_up = None;
-    loop {
+    let (mut seen, mut give_up, mut counted) = (Seen::default(), None, false);
+    while !seen.done(&target, &mut give_up) {
         let last = seen.seqs.last().copied().unwrap_or(0);
         let mut stream = match member.try_events(Some(last)).await {
             Ok(stream) => stream,
@@ -131,35 +145,29 @@ async fn subscribe(member: Member, target: Arc<AtomicI64>, opened: Arc<AtomicUsi
                 continue;
             }
         };
-        if seen.reconnects == 0 && seen.refused == 0 {
+        if !counted {
+            counted = true;
             opened.fetch_add(1, Ordering::Relaxed);
         }
-        loop {
-            let target = target.load(Ordering::Relaxed);
-            if target > 0 {
-                let last = seen.seqs.last().copied().unwrap_or(0);
-                let give_up = *give_up.get_or_insert_with(|| Instant::now() + WAIT);
-                if last >= target || Instant::now() > give_up {
-                    return seen;
-                }
-            }
+        while !seen.done(&target, &mut give_up) {
             match stream.next_within(Duration::from_millis(250)).await {
                 Some(event) => seen.seqs.push(event.seq()),
                 None if stream.ended() => break,
                 None => {}
             }
         }
-        seen.reconnects += 1;
+        if stream.ended() {
+            seen.reconnects += 1;
+        }
     }
+    seen
 }
-
-/// How long subscribers have to catch up once the posters stop.
-const WAIT: Duration = Duration::from_secs(60);
 
 /// Two instances behind the proxy, 4 posters and 100 subscribers through
 /// it, each instance restarted in turn, twice over (SIGTERM, exit, start
-/// on the same port): no post fails, nothing acknowledged is lost or repeated on any
-/// stream, and the database holds exactly the acknowledged messages.
+/// on the same port): no post fails, nothing acknowledged is lost or
+/// repeated on any stream, and the database holds exactly the
+/// acknowledged messages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_under_load_loses_and_repeats_nothing() {
     let Some(backend) = Backend::postgres().await else {
@@ -217,7 +225,7 @@ async fn a_rolling_restart_under_load_loses_and_repeats_nothing() {
             );
             let exited = signalled.elapsed();
             server.restart();
-            answers(&http, server).await;
+            server.answers(&http).await;
             eprintln!(
                 "rolling: round {round}, instance {name}: exited {exited:?} after SIGTERM, \
                  answered again after {:?}; {} posts acknowledged meanwhile",
@@ -257,7 +265,7 @@ async fn a_rolling_restart_under_load_loses_and_repeats_nothing() {
         reconnects += seen.reconnects;
         refused += seen.refused;
     }
-    let stored = stored_messages(&db.url).await;
+    let stored = postgres_messages(&db.url, ROOM).await;
     assert_eq!(
         stored, acked,
         "the database holds exactly the acknowledged posts"
@@ -275,29 +283,4 @@ async fn a_rolling_restart_under_load_loses_and_repeats_nothing() {
         proxy.accepted(),
         proxy.retried(),
     );
-}
-
-/// Waits until `server` answers `/healthz` with a 200 on its own address.
-async fn answers(http: &reqwest::Client, server: &Server) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let health = http.get(format!("{}/healthz", server.base)).send().await;
-        if health.is_ok_and(|answer| answer.status() == 200) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{} did not answer", server.base);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Every stored message of the room as (seq, body), in seq order.
-async fn stored_messages(url: &str) -> Vec<(i64, String)> {
-    let mut connection = sqlx::PgConnection::connect(url).await.expect("postgres");
-    let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
-        .bind(ROOM)
-        .fetch_all(&mut connection)
-        .await
-        .expect("messages");
-    let _ = connection.close().await;
-    rows
 }
