@@ -52,6 +52,15 @@ impl Tally {
     }
 }
 
+/// The machine's 1-minute load average (the soak shares the machine, and
+/// its latencies mean little without it).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// When the message in `data` was sent, in microseconds since the start.
 fn sent_at(data: &str) -> Option<u64> {
     let rest = &data[data.find(SENT)? + SENT.len()..];
@@ -199,13 +208,14 @@ async fn soak() {
             let (p50, p99, n) = tally.latency();
             println!(
                 "soak: t={:>5}s rss={} KiB latency p50={p50:.1}ms p99={p99:.1}ms ({n}) \
-                 posted={posted} delivered={} lost={} duplicated={} reconnects={}",
+                 posted={posted} delivered={} lost={} duplicated={} reconnects={} load={}",
                 started.elapsed().as_secs(),
                 rss(),
                 tally.delivered.load(Ordering::Relaxed),
                 tally.lost.load(Ordering::Relaxed),
                 tally.duplicated.load(Ordering::Relaxed),
                 tally.reconnects.load(Ordering::Relaxed),
+                load_average(),
             );
         }
     }
