@@ -1,14 +1,16 @@
 //! A lean client for load: a session cookie from a join, JSON posts over
-//! one pooled HTTP client, and the kit's SSE reader straight over
-//! `TcpStream` (hundreds of them cost little: no HTTP client per stream),
-//! counting messages only (events with an id).
+//! one pooled HTTP client (or each over a connection of its own, for a
+//! rolling restart), and the kit's SSE reader straight over `TcpStream`
+//! (hundreds of them cost little: no HTTP client per stream), counting
+//! messages only (events with an id).
 
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+use natter_kit::chunked::{find, Chunked};
 use natter_kit::cookie::session_pair;
 use natter_kit::{Event, Sse};
 
@@ -136,6 +138,46 @@ impl Member {
         (events, reconnects, stream)
     }
 
+    /// Posts `body` asking for JSON over a connection of its own, closed
+    /// after the answer (`Connection: close`), so no idle keep-alive
+    /// connection can be closed under the request. `None` when the
+    /// connection closed before any byte of an answer came back.
+    pub async fn post_fresh(&self, body: &str) -> Option<Posted> {
+        let form = serde_urlencoded::to_string([("body", body)]).expect("form");
+        let request = format!(
+            "POST /rooms/{}/messages HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\n\
+             Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            self.room,
+            self.host(),
+            self.cookie,
+            form.len()
+        );
+        let mut socket = match TcpStream::connect(self.host()).await {
+            Ok(socket) => socket,
+            Err(error) => return Some(Posted::NoAnswer(format!("connect: {error}"))),
+        };
+        let _ = socket.set_nodelay(true);
+        let mut answer = Vec::new();
+        let exchange = async {
+            socket.write_all(request.as_bytes()).await?;
+            socket.read_to_end(&mut answer).await
+        };
+        match tokio::time::timeout(Duration::from_secs(60), exchange).await {
+            Err(_) => return Some(Posted::NoAnswer("no answer within 60 s".into())),
+            // A write or read error with nothing read is a closed connection too.
+            Ok(_) if answer.is_empty() => return None,
+            Ok(Err(error)) => {
+                return Some(Posted::NoAnswer(format!(
+                    "cut after {} bytes of the answer: {error}",
+                    answer.len()
+                )))
+            }
+            Ok(Ok(_)) => {}
+        }
+        Some(parse_answer(&answer))
+    }
+
     fn host(&self) -> &str {
         self.base.trim_start_matches("http://")
     }
@@ -160,6 +202,36 @@ impl Member {
         Sse::open(stream, &self.events_request(last_event_id)).await
     }
 
+    /// Opens the room's stream, as a browser retries it: `Err` with the
+    /// status of an answer that is not a 200, or 0 when the connection
+    /// failed or closed before any byte of an answer.
+    pub async fn try_events(&self, last_event_id: Option<i64>) -> Result<Sse, u16> {
+        let Ok(mut socket) = TcpStream::connect(self.host()).await else {
+            return Err(0);
+        };
+        let request = self.events_request(last_event_id);
+        if socket.write_all(request.as_bytes()).await.is_err() {
+            return Err(0);
+        }
+        // The status line is peeked at, not taken: the kit's reader reads
+        // the whole head itself.
+        let mut status = [0u8; 12];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout_at(deadline, socket.peek(&mut status)).await {
+                Err(_) => panic!("no answer to a stream request within 30 s"),
+                Ok(Ok(0) | Err(_)) => return Err(0),
+                Ok(Ok(n)) if n == status.len() => break,
+                Ok(Ok(_)) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+        match std::str::from_utf8(&status[9..]).map(str::parse::<u16>) {
+            Ok(Ok(200)) => Ok(Sse::resume(socket).await),
+            Ok(Ok(code)) => Err(code),
+            _ => panic!("not an HTTP answer: {status:?}"),
+        }
+    }
+
     /// Sends the stream request over a socket with a tiny receive buffer
     /// and returns the socket unread: a subscriber that never reads.
     pub async fn stuck_events(&self, last_event_id: Option<i64>) -> TcpStream {
@@ -172,6 +244,37 @@ impl Member {
             .await
             .expect("request");
         stream
+    }
+}
+
+/// What a whole answer to a post, read to its end, came to.
+fn parse_answer(answer: &[u8]) -> Posted {
+    let Some(end) = find(answer, b"\r\n\r\n") else {
+        return Posted::NoAnswer(format!("cut in the head, after {} bytes", answer.len()));
+    };
+    let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    let status: u16 = head
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    let mut body = answer[end + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        let mut raw = bytes::BytesMut::from(&body[..]);
+        body.clear();
+        if !Chunked::default()
+            .feed(&mut raw, &mut body)
+            .unwrap_or(false)
+        {
+            return Posted::NoAnswer("cut in a chunked body".into());
+        }
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if status != StatusCode::CREATED.as_u16() {
+        return Posted::Refused(status, text);
+    }
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(json) => Posted::Acked(json["seq"].as_i64().expect("seq")),
+        Err(_) => Posted::NoAnswer(format!("cut in the body: {text:?}")),
     }
 }
 

@@ -1,8 +1,10 @@
 //! The real `natter` binary as a child process, on a SQLite file (or any
-//! database URL): for crashes (SIGKILL), shutdown (SIGTERM), the soak's
-//! RSS readings, and instances whose metrics are their own.
+//! database URL): for crashes (SIGKILL), shutdown (SIGTERM), a rolling
+//! restart on the same address, the soak's RSS readings, and instances
+//! whose metrics are their own.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -15,6 +17,9 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:port`.
     pub base: String,
+    /// What it was started with, to start it again the same way.
+    database_url: String,
+    extra: Vec<String>,
 }
 
 impl Server {
@@ -24,10 +29,16 @@ impl Server {
         Self::start_with(&format!("sqlite:{}", db.display()), &[])
     }
 
-    /// Starts the binary on `database_url` with `extra` flags.
+    /// Starts the binary on `database_url` and a free port with `extra`
+    /// flags.
     pub fn start_with(database_url: &str, extra: &[String]) -> Self {
+        Self::start_on("127.0.0.1:0", database_url, extra)
+    }
+
+    /// Starts the binary listening on `bind` (`127.0.0.1:0`: a free port).
+    pub fn start_on(bind: &str, database_url: &str, extra: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_natter"))
-            .args(["--bind", "127.0.0.1:0", "--database-url", database_url])
+            .args(["--bind", bind, "--database-url", database_url])
             .args(unlimited_args())
             .args(extra)
             .env("NO_COLOR", "1")
@@ -57,7 +68,33 @@ impl Server {
         let base = address
             .recv_timeout(Duration::from_secs(30))
             .expect("natter says where it listens within 30 s");
-        Self { child, base }
+        Self {
+            child,
+            base,
+            database_url: database_url.to_owned(),
+            extra: extra.to_vec(),
+        }
+    }
+
+    /// Starts the binary again on the address it listened on, with the
+    /// same database and flags, as a service manager restarts it; the
+    /// process must have exited (see [`Server::exited_within`]). Waits for
+    /// its "listening" line, which comes once it has bound the address.
+    pub fn restart(&mut self) {
+        assert!(
+            matches!(self.child.try_wait(), Ok(Some(_))),
+            "restarted only once it has exited"
+        );
+        let bind = self.addr().to_string();
+        *self = Self::start_on(&bind, &self.database_url, &self.extra);
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("a socket address")
     }
 
     pub fn pid(&self) -> u32 {
@@ -89,6 +126,19 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         None
+    }
+
+    /// Waits until it answers `/healthz` with a 200 on its own address.
+    pub async fn answers(&self, http: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let health = http.get(format!("{}/healthz", self.base)).send().await;
+            if health.is_ok_and(|answer| answer.status() == 200) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{} did not answer", self.base);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Resident memory in KiB, from /proc.
@@ -137,6 +187,20 @@ pub async fn sqlite_messages(db: &Path, room: &str) -> Vec<(i64, String)> {
     let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
         .await
         .expect("sqlite");
+    let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
+        .bind(room)
+        .fetch_all(&mut connection)
+        .await
+        .expect("messages");
+    let _ = connection.close().await;
+    rows
+}
+
+/// Every stored message of a room on PostgreSQL as (seq, body), in seq
+/// order.
+pub async fn postgres_messages(url: &str, room: &str) -> Vec<(i64, String)> {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect(url).await.expect("postgres");
     let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
         .bind(room)
         .fetch_all(&mut connection)

@@ -1,15 +1,25 @@
 //! The soak, run by hand through `scripts/soak.sh` (ignored by `cargo
-//! test`): the real binary on a SQLite file, thousands of raw SSE
-//! subscribers over several rooms, a steady post rate, server RSS printed
-//! over time, and at the end how many deliveries were lost or duplicated.
-//! Only 127.0.0.1, bounded in subscribers (≤ 5,000) and time (≤ 1 hour).
+//! test`): the real binary on a SQLite file, or several instances on one
+//! PostgreSQL database (`SOAK_INSTANCES`), thousands of raw SSE
+//! subscribers spread over them and over several rooms, a steady post rate
+//! (each room's posts going to each instance in turn, so half of what a
+//! subscriber gets comes through the relay), each instance's RSS and the
+//! delivery latency (p50/p99 per interval) printed over time, and at the
+//! end how many deliveries were lost or duplicated. Only 127.0.0.1,
+//! bounded in subscribers (≤ 5,000), instances (≤ 4) and time (≤ 1 hour).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use natter_kit::{Backend, TestDb};
 
 use crate::client::{http, join, Member, Posted};
 use crate::process::Server;
+
+/// What a soak message says before the microseconds (since the soak's
+/// start) at which it was sent, for the latency.
+const SENT: &str = " sent ";
 
 fn setting(name: &str, default: u64, max: u64) -> u64 {
     std::env::var(name)
@@ -25,6 +35,39 @@ struct Tally {
     lost: AtomicU64,
     duplicated: AtomicU64,
     reconnects: AtomicU64,
+    /// Microseconds from send to delivery, since the last sample.
+    latencies: Mutex<Vec<u64>>,
+}
+
+impl Tally {
+    /// The p50 and p99 latencies since the last call, in ms, and how many.
+    fn latency(&self) -> (f64, f64, usize) {
+        let mut taken = std::mem::take(&mut *self.latencies.lock().expect("lock"));
+        taken.sort_unstable();
+        let at = |q: f64| {
+            let index = ((taken.len() as f64 * q) as usize).min(taken.len().saturating_sub(1));
+            taken.get(index).map_or(0.0, |&us| us as f64 / 1000.0)
+        };
+        (at(0.50), at(0.99), taken.len())
+    }
+}
+
+/// The machine's 1-minute load average (the soak shares the machine, and
+/// its latencies mean little without it).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// When the message in `data` was sent, in microseconds since the start.
+fn sent_at(data: &str) -> Option<u64> {
+    let rest = &data[data.find(SENT)? + SENT.len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// One subscriber for the whole soak: counts gaps and repeats, and resumes
@@ -35,6 +78,7 @@ async fn subscribe(
     finals: Arc<Vec<AtomicI64>>,
     room: usize,
     stop: Arc<AtomicI64>,
+    start: Instant,
 ) -> i64 {
     let mut last = 0;
     loop {
@@ -47,6 +91,11 @@ async fn subscribe(
                 Some(event) if event.seq() == last + 1 => {
                     last = event.seq();
                     tally.delivered.fetch_add(1, Ordering::Relaxed);
+                    if let Some(sent) = sent_at(&event.data) {
+                        let now = start.elapsed().as_micros() as u64;
+                        let mut latencies = tally.latencies.lock().expect("lock");
+                        latencies.push(now.saturating_sub(sent));
+                    }
                 }
                 Some(event) if event.seq() <= last => {
                     tally.duplicated.fetch_add(1, Ordering::Relaxed);
@@ -74,55 +123,75 @@ async fn soak() {
     let rooms = setting("SOAK_ROOMS", 10, 100).max(1) as usize;
     let rate = setting("SOAK_RATE", 20, 500).max(1);
     let sample = setting("SOAK_SAMPLE_SECS", 30, 600).max(1);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&dir.path().join("soak.db"));
+    let instances = setting("SOAK_INSTANCES", 1, 4).max(1) as usize;
+    // Instances share a database only on PostgreSQL.
+    let backend = if instances > 1 {
+        let Some(backend) = Backend::postgres().await else {
+            return;
+        };
+        backend
+    } else {
+        Backend::Sqlite
+    };
+    let db = TestDb::new(backend).await;
+    let servers: Vec<Server> = (0..instances)
+        .map(|_| Server::start_with(&db.url, &[]))
+        .collect();
+    let rss = || {
+        let each: Vec<String> = servers.iter().map(|s| s.rss_kib().to_string()).collect();
+        each.join("/")
+    };
     let http = http();
+    let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
     println!(
-        "soak: {secs} s, {subscribers} subscribers in {rooms} rooms, {rate} posts/s, server pid {}",
-        server.pid()
+        "soak: {secs} s, {subscribers} subscribers in {rooms} rooms, {rate} posts/s, \
+         {instances} instance(s) on {backend:?}, pids {pids:?}"
     );
-    let rss_start = server.rss_kib();
+    let rss_start = rss();
 
     let tally = Arc::new(Tally::default());
     let finals: Arc<Vec<AtomicI64>> = Arc::new((0..rooms).map(|_| AtomicI64::new(0)).collect());
     let stop = Arc::new(AtomicI64::new(0));
     let mut readers = Vec::new();
+    let start = Instant::now();
     for n in 0..subscribers {
         let room = n % rooms;
-        let member = join(
-            &http,
-            &server.base,
-            &format!("reader{n}"),
-            &format!("soak{room}"),
-        )
-        .await;
+        let on = &servers[n % instances].base;
+        // The session store is shared: a join on one instance is good on all.
+        let mut member = join(&http, on, &format!("reader{n}"), &format!("soak{room}")).await;
+        member.base.clone_from(on);
         readers.push(tokio::spawn(subscribe(
             member,
             tally.clone(),
             finals.clone(),
             room,
             stop.clone(),
+            start,
         )));
     }
-    println!(
-        "soak: {} streams open, server RSS {} KiB",
-        readers.len(),
-        server.rss_kib()
-    );
+    println!("soak: {} streams open, RSS {} KiB", readers.len(), rss());
 
+    // posters[room][instance]: each room's poster, on each instance.
     let mut posters = Vec::new();
     for room in 0..rooms {
-        posters.push(join(&http, &server.base, "poster", &format!("soak{room}")).await);
+        let poster = join(&http, &servers[0].base, "poster", &format!("soak{room}")).await;
+        let each = servers.iter().map(|server| Member {
+            base: server.base.clone(),
+            ..poster.clone()
+        });
+        posters.push(each.collect::<Vec<_>>());
     }
     let started = Instant::now();
     let mut ticks = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     let mut next_sample = Duration::from_secs(sample);
-    let (mut posted, mut failed, mut rss_peak) = (0u64, 0u64, rss_start);
+    let (mut posted, mut failed) = (0u64, 0u64);
     while started.elapsed() < Duration::from_secs(secs) {
         ticks.tick().await;
-        let room = (posted + failed) as usize % rooms;
-        match posters[room]
-            .post(&http, &format!("soak message {posted}"))
+        let turn = (posted + failed) as usize;
+        let (room, on) = (turn % rooms, turn / rooms % instances);
+        let sent = start.elapsed().as_micros();
+        match posters[room][on]
+            .post(&http, &format!("soak message {posted}{SENT}{sent}"))
             .await
         {
             Posted::Acked(seq) => {
@@ -136,15 +205,17 @@ async fn soak() {
         }
         if started.elapsed() >= next_sample {
             next_sample += Duration::from_secs(sample);
-            let rss = server.rss_kib();
-            rss_peak = rss_peak.max(rss);
+            let (p50, p99, n) = tally.latency();
             println!(
-                "soak: t={:>5}s rss={rss:>7} KiB posted={posted} delivered={} lost={} duplicated={} reconnects={}",
+                "soak: t={:>5}s rss={} KiB latency p50={p50:.1}ms p99={p99:.1}ms ({n}) \
+                 posted={posted} delivered={} lost={} duplicated={} reconnects={} load={}",
                 started.elapsed().as_secs(),
+                rss(),
                 tally.delivered.load(Ordering::Relaxed),
                 tally.lost.load(Ordering::Relaxed),
                 tally.duplicated.load(Ordering::Relaxed),
                 tally.reconnects.load(Ordering::Relaxed),
+                load_average(),
             );
         }
     }
@@ -163,7 +234,7 @@ async fn soak() {
             }
         }
     }
-    let rss_end = server.rss_kib();
+    let rss_end = rss();
     let expected: u64 = (0..rooms)
         .map(|room| {
             finals[room].load(Ordering::Relaxed) as u64
@@ -177,10 +248,9 @@ async fn soak() {
     println!(
         "soak: done in {:?}: {posted} posts acknowledged ({failed} failed), {subscribers} subscribers, \
          {delivered} of {expected} deliveries, lost={lost} duplicated={duplicated} \
-         reconnects={} unfinished={short}; server RSS start={rss_start} KiB peak={} KiB end={rss_end} KiB",
+         reconnects={} unfinished={short}; RSS start={rss_start} KiB end={rss_end} KiB",
         started.elapsed(),
         tally.reconnects.load(Ordering::Relaxed),
-        rss_peak.max(rss_end),
     );
     assert_eq!(
         (lost, duplicated, short),
