@@ -66,7 +66,7 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(5);
 pub async fn run(args: &Args) -> Result<Run> {
     let mut app = spawn_app_with(search::backend(&args.backend), presets::unlimited).await;
     app.user().join("bench", ROOM).await;
-    let load_secs = search::load(&app, ROOM, args.messages, true).await;
+    let load_secs = search::load(&app, &[ROOM], args.messages, true).await;
     println!("loaded {} messages in {load_secs:.1} s", args.messages);
     app.stop().await;
 

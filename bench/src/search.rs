@@ -31,6 +31,10 @@ pub struct Args {
     /// Searches of each kind.
     #[arg(long, default_value_t = 100)]
     pub queries: u32,
+    /// Rooms of `--messages` each (the same bodies): searches in the first
+    /// then wade through the others' matches unless the index knows rooms.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: u32,
     /// PostgreSQL: only `ANALYZE` after the load, no `VACUUM`, so the GIN
     /// pending list and the unset hint bits a bulk insert leaves are still
     /// there (the state of a table autovacuum has not reached yet).
@@ -68,8 +72,16 @@ pub async fn run(args: &Args) -> Result<Run> {
     let app = spawn_app_with(backend, presets::unlimited).await;
     let user = app.user();
     user.join("bench", ROOM).await;
-    let load_secs = load(&app, ROOM, args.messages, !args.no_vacuum).await;
-    println!("loaded {} messages in {load_secs:.1} s", args.messages);
+    let others: Vec<String> = (2..=args.rooms).map(|i| format!("{ROOM}-{i}")).collect();
+    let rooms: Vec<&str> = std::iter::once(ROOM)
+        .chain(others.iter().map(String::as_str))
+        .collect();
+    let load_secs = load(&app, &rooms, args.messages, !args.no_vacuum).await;
+    println!(
+        "loaded {} rooms of {} messages in {load_secs:.1} s",
+        rooms.len(),
+        args.messages
+    );
 
     let mut by_kind: Vec<(&str, Vec<u32>)> = Vec::new();
     let mut all = Vec::new();
@@ -119,20 +131,22 @@ pub async fn run(args: &Args) -> Result<Run> {
         "search",
         &target,
         json!({"backend": args.backend, "messages": args.messages, "queries": args.queries,
-               "vacuum": !args.no_vacuum}),
+               "rooms": args.rooms, "vacuum": !args.no_vacuum}),
         metrics,
     ))
 }
 
-/// Fills `room` (which a member named `bench`, member id 1, has joined)
-/// with `messages` messages straight through SQL, in seq order, bodies
-/// `message {i} word{i%1000} tag{i%10} common text…`; the search index
-/// follows by its triggers or generated column, as for posts. Then, on
+/// Fills each of `rooms` (the first of which a member named `bench`,
+/// member id 1, has joined; the others are created) with `messages`
+/// messages straight through SQL, a room after another, in seq order,
+/// bodies `message {i} word{i%1000} tag{i%10} common text…`, all by
+/// `bench`; the search index follows by its triggers or generated column,
+/// as for posts. Then, on
 /// PostgreSQL, `ANALYZE`, and with `vacuum` a `VACUUM` as well: the
 /// PostgreSQL tests and benches run on has autovacuum off (its CI
 /// configuration), so nothing else would do what autovacuum does to a
 /// table that grew by posts. Returns the seconds it took.
-pub async fn load(app: &TestApp, room: &str, messages: u64, vacuum: bool) -> f64 {
+pub async fn load(app: &TestApp, rooms: &[&str], messages: u64, vacuum: bool) -> f64 {
     let started = Instant::now();
     let (rows, source) = if app.db.is_sqlite() {
         (
@@ -145,17 +159,24 @@ pub async fn load(app: &TestApp, room: &str, messages: u64, vacuum: bool) -> f64
             format!("FROM generate_series(1, {messages}) AS i"),
         )
     };
-    app.run_sql(&format!(
-        "{rows} INSERT INTO messages (room, seq, cursor, author_id, author, body, created_at) \
-         SELECT '{room}', i, i, 1, 'bench', \
-         'message ' || i || ' word' || (i % 1000) || ' tag' || (i % 10) || \
-         ' common text for the search bench', 1700000000000 + i {source}"
-    ))
-    .await;
-    app.run_sql(&format!(
-        "UPDATE rooms SET last_seq = {messages}, last_cursor = {messages} WHERE name = '{room}'"
-    ))
-    .await;
+    for room in rooms {
+        app.run_sql(&format!(
+            "INSERT INTO rooms (name, created_at) VALUES ('{room}', 1700000000000) \
+             ON CONFLICT (name) DO NOTHING"
+        ))
+        .await;
+        app.run_sql(&format!(
+            "{rows} INSERT INTO messages (room, seq, cursor, author_id, author, body, created_at) \
+             SELECT '{room}', i, i, 1, 'bench', \
+             'message ' || i || ' word' || (i % 1000) || ' tag' || (i % 10) || \
+             ' common text for the search bench', 1700000000000 + i {source}"
+        ))
+        .await;
+        app.run_sql(&format!(
+            "UPDATE rooms SET last_seq = {messages}, last_cursor = {messages} WHERE name = '{room}'"
+        ))
+        .await;
+    }
     if !app.db.is_sqlite() {
         let settle = if vacuum {
             "VACUUM ANALYZE messages"
