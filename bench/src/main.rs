@@ -7,6 +7,7 @@
 //! come from `/proc/<pid>` (`--pid`). See `bench/README.md` for the runs
 //! behind `docs/BENCHMARKS.md`.
 
+mod export;
 mod fanout;
 mod http;
 mod load;
@@ -63,6 +64,8 @@ enum Mode {
     Page(load::PageArgs),
     /// Search latency in a big room, natter in this process.
     Search(search::Args),
+    /// The server's memory while a big room is exported.
+    Export(export::Args),
     /// A tiny run against natter in this process; fails on any loss.
     Smoke,
     /// Medians of the runs in a JSON-lines file.
@@ -106,6 +109,7 @@ async fn run(cli: Cli) -> Result<()> {
         Mode::Posts(args) => load::posts(&target, cli.pid, args).await?,
         Mode::Page(args) => load::page(&target, cli.pid, args).await?,
         Mode::Search(args) => search::run(args).await?,
+        Mode::Export(args) => export::run(args).await?,
     };
     run.label(&cli.label);
     run.print();

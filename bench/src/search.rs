@@ -3,6 +3,7 @@
 //! of `--messages` messages loaded straight into it with SQL (the search
 //! index follows by its triggers or generated column, as for posts), then
 //! `--queries` searches of each kind, one at a time, over HTTP as JSON.
+//! The loader ([`load`]) also fills the room the export bench downloads.
 //!
 //! The kinds span the selectivities that matter: a word in every message,
 //! in a tenth, in a thousandth, two words together, one message only, and
@@ -12,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use clap::Args as ClapArgs;
-use natter_kit::{presets, spawn_app_with, Backend};
+use natter_kit::{presets, spawn_app_with, Backend, TestApp};
 use serde_json::json;
 
 use super::report::{percentile, Run};
@@ -30,6 +31,23 @@ pub struct Args {
     /// Searches of each kind.
     #[arg(long, default_value_t = 100)]
     pub queries: u32,
+    /// Rooms of `--messages` each (the same bodies): searches in the first
+    /// then wade through the others' matches unless the index knows rooms.
+    #[arg(long, default_value_t = 1)]
+    pub rooms: u32,
+    /// PostgreSQL: only `ANALYZE` after the load, no `VACUUM`, so the GIN
+    /// pending list and the unset hint bits a bulk insert leaves are still
+    /// there (the state of a table autovacuum has not reached yet).
+    #[arg(long)]
+    pub no_vacuum: bool,
+}
+
+/// The backend named `sqlite` or `postgres`.
+pub fn backend(name: &str) -> Backend {
+    match name {
+        "postgres" => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
 }
 
 /// The room searched.
@@ -50,43 +68,20 @@ fn queries(i: u32, messages: u64) -> [(&'static str, String); 6] {
 
 /// Loads the room, then times the searches; one run per backend.
 pub async fn run(args: &Args) -> Result<Run> {
-    let backend = match args.backend.as_str() {
-        "postgres" => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
+    let backend = backend(&args.backend);
     let app = spawn_app_with(backend, presets::unlimited).await;
     let user = app.user();
     user.join("bench", ROOM).await;
-    let started = Instant::now();
-    let rows = match backend {
-        Backend::Sqlite => format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})",
-            args.messages
-        ),
-        Backend::Postgres => String::new(),
-    };
-    let source = match backend {
-        Backend::Sqlite => "FROM n".to_owned(),
-        Backend::Postgres => format!("FROM generate_series(1, {}) AS i", args.messages),
-    };
-    app.run_sql(&format!(
-        "{rows} INSERT INTO messages (room, seq, cursor, author_id, author, body, created_at) \
-         SELECT '{ROOM}', i, i, 1, 'bench', \
-         'message ' || i || ' word' || (i % 1000) || ' tag' || (i % 10) || \
-         ' common text for the search bench', 1700000000000 + i {source}"
-    ))
-    .await;
-    app.run_sql(&format!(
-        "UPDATE rooms SET last_seq = {0}, last_cursor = {0} WHERE name = '{ROOM}'",
+    let others: Vec<String> = (2..=args.rooms).map(|i| format!("{ROOM}-{i}")).collect();
+    let rooms: Vec<&str> = std::iter::once(ROOM)
+        .chain(others.iter().map(String::as_str))
+        .collect();
+    let load_secs = load(&app, &rooms, args.messages, !args.no_vacuum).await;
+    println!(
+        "loaded {} rooms of {} messages in {load_secs:.1} s",
+        rooms.len(),
         args.messages
-    ))
-    .await;
-    if backend == Backend::Postgres {
-        // What autovacuum would have done for a room that grew by posts.
-        app.run_sql("ANALYZE messages").await;
-    }
-    let load_secs = started.elapsed().as_secs_f64();
-    println!("loaded {} messages in {load_secs:.1} s", args.messages);
+    );
 
     let mut by_kind: Vec<(&str, Vec<u32>)> = Vec::new();
     let mut all = Vec::new();
@@ -135,7 +130,60 @@ pub async fn run(args: &Args) -> Result<Run> {
     Ok(Run::new(
         "search",
         &target,
-        json!({"backend": args.backend, "messages": args.messages, "queries": args.queries}),
+        json!({"backend": args.backend, "messages": args.messages, "queries": args.queries,
+               "rooms": args.rooms, "vacuum": !args.no_vacuum}),
         metrics,
     ))
+}
+
+/// Fills each of `rooms` (the first of which a member named `bench`,
+/// member id 1, has joined; the others are created) with `messages`
+/// messages straight through SQL, a room after another, in seq order,
+/// bodies `message {i} word{i%1000} tag{i%10} common text…`, all by
+/// `bench`; the search index follows by its triggers or generated column,
+/// as for posts. Then, on
+/// PostgreSQL, `ANALYZE`, and with `vacuum` a `VACUUM` as well: the
+/// PostgreSQL tests and benches run on has autovacuum off (its CI
+/// configuration), so nothing else would do what autovacuum does to a
+/// table that grew by posts. Returns the seconds it took.
+pub async fn load(app: &TestApp, rooms: &[&str], messages: u64, vacuum: bool) -> f64 {
+    let started = Instant::now();
+    let (rows, source) = if app.db.is_sqlite() {
+        (
+            format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {messages})"),
+            "FROM n".to_owned(),
+        )
+    } else {
+        (
+            String::new(),
+            format!("FROM generate_series(1, {messages}) AS i"),
+        )
+    };
+    for room in rooms {
+        app.run_sql(&format!(
+            "INSERT INTO rooms (name, created_at) VALUES ('{room}', 1700000000000) \
+             ON CONFLICT (name) DO NOTHING"
+        ))
+        .await;
+        app.run_sql(&format!(
+            "{rows} INSERT INTO messages (room, seq, cursor, author_id, author, body, created_at) \
+             SELECT '{room}', i, i, 1, 'bench', \
+             'message ' || i || ' word' || (i % 1000) || ' tag' || (i % 10) || \
+             ' common text for the search bench', 1700000000000 + i {source}"
+        ))
+        .await;
+        app.run_sql(&format!(
+            "UPDATE rooms SET last_seq = {messages}, last_cursor = {messages} WHERE name = '{room}'"
+        ))
+        .await;
+    }
+    if !app.db.is_sqlite() {
+        let settle = if vacuum {
+            "VACUUM ANALYZE messages"
+        } else {
+            "ANALYZE messages"
+        };
+        app.run_sql(settle).await;
+    }
+    started.elapsed().as_secs_f64()
 }

@@ -1,7 +1,8 @@
 //! Full-text search in a room's messages: FTS5 on SQLite, `tsvector` and
-//! GIN on PostgreSQL (see the `search` migrations). The two differ in
-//! syntax only; both find messages holding every word, newest first, never
-//! a deleted one, with a snippet marked where the words are.
+//! a GIN index keyed by room and word on PostgreSQL (see the `search`
+//! migrations). The two differ in syntax only; both find messages holding
+//! every word, newest first, never a deleted one, with a snippet marked
+//! where the words are.
 
 use super::messages::{MessageRow, COLUMNS};
 use super::{Backend, Store, StoreError};
@@ -46,13 +47,22 @@ impl Store {
             // messages outside, each row re-ran the full-text query), in
             // rowid order, so it stops at the first page of matches:
             // within a room, rowid order is seq order (messages are
-            // inserted in seq order).
+            // inserted in seq order). The index knows no rooms, so its
+            // walk is bounded to the rowids between the room's first
+            // message and its newest below `before` (two seeks in the
+            // primary key): otherwise a search in a room that has been
+            // quiet for a while walks every match posted elsewhere since
+            // before it reaches its own (seconds, behind a busy room).
             Backend::Sqlite(local) => {
                 let sql = format!(
                     "SELECT {}, snippet(messages_fts, 0, char(2), char(3), '…', 24) AS snippet \
                      FROM messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.rowid \
-                     WHERE messages_fts MATCH $1 AND m.room = $2 AND m.seq < $3 \
-                       AND m.deleted_at IS NULL \
+                     WHERE messages_fts MATCH $1 \
+                       AND messages_fts.rowid BETWEEN \
+                         (SELECT rowid FROM messages WHERE room = $2 ORDER BY seq LIMIT 1) \
+                         AND (SELECT rowid FROM messages WHERE room = $2 AND seq < $3 \
+                              ORDER BY seq DESC LIMIT 1) \
+                       AND m.room = $2 AND m.seq < $3 AND m.deleted_at IS NULL \
                      ORDER BY messages_fts.rowid DESC LIMIT $4",
                     prefixed("m")
                 );

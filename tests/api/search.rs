@@ -12,14 +12,20 @@ natter_kit::on_both_backends!(
     search_follows_edits_and_forgets_deleted_messages,
     hostile_queries_get_a_sentence_never_a_500,
     only_members_search,
+    search_stays_in_its_room,
 );
 
 /// `GET /rooms/lobby/search?q=…` as JSON.
 async fn search_json(user: &User, query: &str) -> (StatusCode, Value) {
+    search_in(user, "lobby", &[("q", query)]).await
+}
+
+/// `GET /rooms/{room}/search?{params}` as JSON.
+async fn search_in(user: &User, room: &str, params: &[(&str, &str)]) -> (StatusCode, Value) {
     let response = user
         .client
-        .get(user.url("/rooms/lobby/search"))
-        .query(&[("q", query)])
+        .get(user.url(&format!("/rooms/{room}/search")))
+        .query(params)
         .header("accept", "application/json")
         .send()
         .await
@@ -191,4 +197,42 @@ async fn only_members_search(backend: Backend) {
         "/join-room?room=lobby&next=%2Frooms%2Flobby%2Fsearch"
     );
     assert_eq!(search_json(&bob, "x").await.0, StatusCode::FORBIDDEN);
+}
+
+/// A room that has been quiet while another posted the same words finds
+/// its own messages only, newest first, page after page; a room with no
+/// messages finds nothing.
+async fn search_stays_in_its_room(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, bob, carol) = (app.user(), app.user(), app.user());
+    alice.join("alice", "lobby").await;
+    bob.join("bob", "ops").await;
+    carol.join("carol", "empty").await;
+    alice
+        .say_json("lobby", "deploy from the lobby, first")
+        .await;
+    for i in 1..=30 {
+        bob.say_json("ops", &format!("deploy {i} from ops")).await;
+    }
+    alice
+        .say_json("lobby", "deploy from the lobby, second")
+        .await;
+    for i in 31..=60 {
+        bob.say_json("ops", &format!("deploy {i} from ops")).await;
+    }
+    let (status, found) = search_in(&alice, "lobby", &[("q", "deploy")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seqs(&found), vec![2, 1]);
+    assert!(found["results"]
+        .as_array()
+        .is_some_and(|results| results.iter().all(|r| r["room"] == "lobby")));
+    let (_, older) = search_in(&alice, "lobby", &[("q", "deploy"), ("before", "2")]).await;
+    assert_eq!(seqs(&older), vec![1]);
+    let (_, none) = search_in(&alice, "lobby", &[("q", "deploy"), ("before", "1")]).await;
+    assert_eq!(seqs(&none), Vec::<i64>::new());
+    let (_, ops) = search_in(&bob, "ops", &[("q", "deploy")]).await;
+    assert_eq!(seqs(&ops), (41..=60).rev().collect::<Vec<_>>());
+    let (status, empty) = search_in(&carol, "empty", &[("q", "deploy")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seqs(&empty), Vec::<i64>::new());
 }
