@@ -70,8 +70,8 @@ struct State {
     /// instance told of (not told back: that would never end).
     heard: HashSet<RoomName>,
     /// The panel last handed to each room's streams, and how many it
-    /// counts here.
-    shown: HashMap<RoomName, (String, usize)>,
+    /// counts here and in all.
+    shown: HashMap<RoomName, (String, usize, usize)>,
 }
 
 /// What changed since the last settling.
@@ -198,21 +198,23 @@ impl Here {
 
     /// Whether `html` differs from the panel `room`'s streams have; if so
     /// it is now theirs, counting `here` people.
-    pub(super) fn differs(&self, room: &RoomName, html: &str, here: usize) -> bool {
+    pub(super) fn differs(&self, room: &RoomName, html: &str, here: usize, members: usize) -> bool {
         let mut state = self.lock();
         if state
             .shown
             .get(room)
-            .is_some_and(|(shown, _)| shown == html)
+            .is_some_and(|(shown, _, _)| shown == html)
         {
             return false;
         }
-        state.shown.insert(room.clone(), (html.to_owned(), here));
+        state
+            .shown
+            .insert(room.clone(), (html.to_owned(), here, members));
         true
     }
 
     /// The panel `room`'s streams here have, and how many it counts here.
-    pub(super) fn shown(&self, room: &RoomName) -> Option<(String, usize)> {
+    pub(super) fn shown(&self, room: &RoomName) -> Option<(String, usize, usize)> {
         self.lock().shown.get(room).cloned()
     }
 

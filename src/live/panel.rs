@@ -12,6 +12,10 @@ use super::here::{GRACE, HEARTBEAT, LAPSE, SETTLE};
 use super::{Live, PanelMember};
 use crate::chat::{now_millis, RoomName};
 
+/// From how many members a room's page takes the panel its streams were
+/// last handed instead of reading every member.
+const BIG_ROOM: usize = 200;
+
 impl Live {
     /// The members of `room` with who is here (on any instance) and who
     /// types, here first, then by name.
@@ -35,17 +39,19 @@ impl Live {
     }
 
     /// The members panel of `room` as HTML, and how many it counts here:
-    /// while the room has streams here, the one they were last handed
-    /// (every change renders it again, a settling later at most);
-    /// otherwise a new rendering. A page view in a busy room then costs no
+    /// in a room of [`BIG_ROOM`] members or more with streams here, the
+    /// one they were last handed (every change renders it again, a
+    /// settling later at most); otherwise a new rendering. A page view in a busy room then costs no
     /// read of every member of the room.
     pub async fn members_panel(
         &self,
         room: &RoomName,
     ) -> Result<(String, usize), super::LiveError> {
         let shown = self.hub.handed(room).and_then(|_| self.here.shown(room));
-        if let Some(shown) = shown {
-            return Ok(shown);
+        // A small room is read afresh: cheap, and never a settling behind
+        // a change its new stream might open too late to be handed.
+        if let Some((html, here, _)) = shown.filter(|(_, _, members)| *members >= BIG_ROOM) {
+            return Ok((html, here));
         }
         let members = self.members(room).await?;
         let here = members.iter().filter(|member| member.here).count();
@@ -59,10 +65,11 @@ impl Live {
         if self.hub.handed(room).is_none() {
             return;
         }
-        let (html, here) = match self.members(room).await {
+        let (html, here, count) = match self.members(room).await {
             Ok(members) => (
                 (self.views.members)(room, &members),
                 members.iter().filter(|member| member.here).count(),
+                members.len(),
             ),
             Err(error) => {
                 tracing::warn!(%error, %room, "cannot read who is here");
@@ -70,7 +77,7 @@ impl Live {
             }
         };
         match html {
-            Ok(html) if self.here.differs(room, &html, here) => {
+            Ok(html) if self.here.differs(room, &html, here, count) => {
                 self.hub.publish(room, Frame::signal("presence", &html));
             }
             Ok(_) => {}
