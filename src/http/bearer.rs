@@ -87,16 +87,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_are_long_random_and_hashed() {
-        let (token, secret) = new_credentials().expect("randomness");
+    fn credentials_are_long_random_and_hashed() -> Result<(), Box<dyn std::error::Error>> {
+        let (token, secret) = new_credentials()?;
         assert!(token.starts_with(TOKEN_PREFIX) && secret.starts_with(SECRET_PREFIX));
         // 32 bytes in base64url without padding are 43 characters.
         assert_eq!(token.len(), TOKEN_PREFIX.len() + 43);
-        assert_ne!(new_credentials().expect("randomness").0, token);
+        assert_ne!(new_credentials()?.0, token);
         assert_eq!(token_hash(&token).len(), 64);
         assert_eq!(
             token_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+        Ok(())
     }
 }
