@@ -133,6 +133,20 @@ impl Store {
                     .bind(cursor)
                     .execute(&mut *tx)
                     .await?;
+                    // Its webhook deliveries carry the body too: each keeps
+                    // its record but loses the text, and one still waiting is
+                    // not sent.
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET payload = '{}', lease_until = 0, \
+                         done_at = COALESCE(done_at, $3), \
+                         outcome = COALESCE(outcome, 'message deleted') \
+                         WHERE room = $1 AND seq = $2",
+                    )
+                    .bind(room)
+                    .bind(seq)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                     message.body = None;
                     Outcome::Applied(message)
                 }

@@ -231,6 +231,9 @@ impl Store {
             // power loss can take the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(2))
+            // A deleted message's body is overwritten on disk, not only
+            // unlinked: a delete is a delete.
+            .pragma("secure_delete", "on")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

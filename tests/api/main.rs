@@ -8,6 +8,7 @@ mod bots;
 mod changes;
 mod export;
 mod feedback;
+mod forgotten;
 mod format;
 mod history;
 mod install;

@@ -40,7 +40,7 @@ mod cases {
 }
 
 /// Deliveries are polled every second and retried with backoff: generous.
-mod support;
+pub(crate) mod support;
 
 use support::*;
 
