@@ -45,7 +45,6 @@ pub async fn render(
     // state is replaced by the same state, never shown twice.
     let cursor = state.store.last_cursor(room).await?;
     let (members, here_count) = state.live.members_panel(room).await?;
-    let rooms = MyRooms::new(rooms_of(state, session).await?, Some(room)).render()?;
     let (history, live, newer) = match extras.around {
         Some(seq) => super::permalink::window(state, room, seq).await?,
         None => {
@@ -58,6 +57,19 @@ pub async fn render(
             (HistoryPartial::new(room, messages), before.is_none(), None)
         }
     };
+    let mut seats = rooms_of(state, session).await?;
+    // The newest page shows everything up to `cursor`: the room is read
+    // that far, with or without JavaScript, and its list entry says so.
+    // Only a room with something unread costs a write.
+    if live && extras.around.is_none() {
+        if let Some(seat) = seats.iter_mut().find(|seat| seat.room == room.as_str()) {
+            if seat.unread > 0 {
+                state.store.mark_read(room, member.id, cursor).await?;
+                seat.unread = 0;
+            }
+        }
+    }
+    let rooms = MyRooms::new(seats, Some(room)).render()?;
     let page = RoomPage {
         room: room.clone(),
         me: member.name.to_string(),

@@ -11,6 +11,11 @@ use crate::chat::{Member, RoomName, Username};
 /// The columns a [`Member`] is read from.
 pub(super) const MEMBER: &str = "id, room, name, name_key, bot";
 
+/// A new member's read position (`read_cursor, read_seq`): the room as it
+/// is when they join, so the history they find there is not unread.
+const READ_FROM: &str =
+    "(SELECT last_cursor FROM rooms WHERE name = $1), (SELECT last_seq FROM rooms WHERE name = $1)";
+
 /// A member as stored.
 #[derive(sqlx::FromRow)]
 pub(super) struct MemberRow {
@@ -116,9 +121,9 @@ impl Store {
             if let Some(id) = returning {
                 // No conflict target: the id itself may be taken too.
                 member = sqlx::query_as(&format!(
-                    "INSERT INTO members (id, room, name, name_key, joined_at, last_seen) \
-                     {overriding} VALUES ($5, $1, $2, $3, $4, $4) ON CONFLICT DO NOTHING \
-                     RETURNING {MEMBER}"
+                    "INSERT INTO members (id, room, name, name_key, joined_at, last_seen, \
+                     read_cursor, read_seq) {overriding} VALUES ($5, $1, $2, $3, $4, $4, {READ_FROM}) \
+                     ON CONFLICT DO NOTHING RETURNING {MEMBER}"
                 ))
                 .bind(room.as_str())
                 .bind(name.as_str())
@@ -130,8 +135,8 @@ impl Store {
             }
             if member.is_none() {
                 member = sqlx::query_as(&format!(
-                    "INSERT INTO members (room, name, name_key, joined_at, last_seen) \
-                     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (room, name_key) DO NOTHING \
+                    "INSERT INTO members (room, name, name_key, joined_at, last_seen, read_cursor, read_seq) \
+                     VALUES ($1, $2, $3, $4, $4, {READ_FROM}) ON CONFLICT (room, name_key) DO NOTHING \
                      RETURNING {MEMBER}"
                 ))
                 .bind(room.as_str())

@@ -140,7 +140,9 @@ impl Store {
     }
 
     /// Marks `room` read by `member_id` up to `cursor`: the messages posted
-    /// up to it. A read position never moves back.
+    /// up to it. A read position never moves back, and never past the
+    /// room's latest cursor: a number from the future would otherwise hold
+    /// it there, and every later read would be ignored.
     #[tracing::instrument(skip(self), err)]
     pub async fn mark_read(
         &self,
@@ -149,6 +151,13 @@ impl Store {
         cursor: i64,
     ) -> Result<(), StoreError> {
         with_pool!(self, |pool, Db| {
+            let latest: Option<i64> =
+                sqlx::query_scalar("SELECT last_cursor FROM rooms WHERE name = $1")
+                    .bind(room.as_str())
+                    .fetch_optional(pool)
+                    .await?;
+            let latest = latest.unwrap_or(0);
+            let cursor = cursor.min(latest);
             // The newest message posted up to `cursor`: seq and posted
             // cursor grow together, so this walks back from `cursor` (a
             // seq is never above the cursor it was posted at) only past
@@ -161,13 +170,16 @@ impl Store {
             .bind(cursor)
             .fetch_optional(pool)
             .await?;
+            // A position past the latest (stored before the bound, or
+            // left by restoring an older backup) is brought back to it.
             sqlx::query(
                 "UPDATE members SET read_cursor = $2, read_seq = $3 \
-                 WHERE id = $1 AND read_cursor < $2",
+                 WHERE id = $1 AND (read_cursor < $2 OR read_cursor > $4)",
             )
             .bind(member_id)
             .bind(cursor)
             .bind(seq.unwrap_or(0))
+            .bind(latest)
             .execute(pool)
             .await?;
         });

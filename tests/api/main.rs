@@ -22,6 +22,7 @@ mod metrics;
 mod permalink;
 mod presence;
 mod reactions;
+mod read_position;
 mod refusals;
 mod replay;
 mod scale;

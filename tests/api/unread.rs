@@ -19,7 +19,7 @@ natter_kit::on_both_backends!(
 );
 
 /// The session's rooms from `GET /rooms` JSON: room → (name, unread).
-async fn my_rooms(user: &User) -> BTreeMap<String, (String, i64)> {
+pub(crate) async fn my_rooms(user: &User) -> BTreeMap<String, (String, i64)> {
     let (status, json) = user.get_json("/rooms").await;
     assert_eq!(status, StatusCode::OK, "{json}");
     json.as_array()
@@ -34,7 +34,7 @@ async fn my_rooms(user: &User) -> BTreeMap<String, (String, i64)> {
 }
 
 /// The unread count of each of the session's rooms.
-async fn unread(user: &User) -> BTreeMap<String, i64> {
+pub(crate) async fn unread(user: &User) -> BTreeMap<String, i64> {
     my_rooms(user)
         .await
         .into_iter()
@@ -43,7 +43,7 @@ async fn unread(user: &User) -> BTreeMap<String, i64> {
 }
 
 /// Room → count, for comparing.
-fn counts<const N: usize>(pairs: [(&str, i64); N]) -> BTreeMap<String, i64> {
+pub(crate) fn counts<const N: usize>(pairs: [(&str, i64); N]) -> BTreeMap<String, i64> {
     pairs
         .into_iter()
         .map(|(room, count)| (room.to_owned(), count))
@@ -51,7 +51,7 @@ fn counts<const N: usize>(pairs: [(&str, i64); N]) -> BTreeMap<String, i64> {
 }
 
 /// `POST /rooms/{room}/read` with a form `cursor`: the status.
-async fn read(user: &User, room: &str, cursor: &str) -> StatusCode {
+pub(crate) async fn read(user: &User, room: &str, cursor: &str) -> StatusCode {
     user.post_form(&format!("/rooms/{room}/read"), &[("cursor", cursor)])
         .await
         .status()
@@ -69,7 +69,7 @@ async fn read_json(user: &User, room: &str, body: serde_json::Value) -> StatusCo
 }
 
 /// alice in `one` and `two`, bob in `two`.
-async fn two_rooms(app: &natter_kit::TestApp) -> (User, User) {
+pub(crate) async fn two_rooms(app: &natter_kit::TestApp) -> (User, User) {
     let (alice, bob) = (app.user(), app.user());
     alice.join("alice", "one").await;
     alice.join("alice", "two").await;
