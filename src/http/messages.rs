@@ -151,6 +151,9 @@ async fn store_and_publish(
         .insert_message(&member, &body, now_millis())
         .await?
         .ok_or(AppError::NotFound("There is no such room."))?;
+    // Sending ends typing: `GET …/members` stops saying so at once (the
+    // screens drop the line when the message arrives).
+    state.live.stopped_typing(&room, member.id);
     Ok(message)
 }
 

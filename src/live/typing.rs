@@ -42,6 +42,13 @@ impl Typing {
             .insert(member_id, now);
     }
 
+    /// Forgets that `member_id` typed in `room` (they sent their message).
+    fn forget(&self, room: &RoomName, member_id: i64) {
+        if let Some(members) = self.lock().get_mut(room) {
+            members.remove(&member_id);
+        }
+    }
+
     /// The members who typed in `room` within the last [`TYPING_HOLDS`].
     pub fn typing(&self, room: &RoomName) -> HashSet<i64> {
         let now = Instant::now();
@@ -67,6 +74,11 @@ impl Live {
             // Typing is a courtesy: the others simply do not see it.
             tracing::debug!(%error, "cannot tell other instances of typing");
         }
+    }
+
+    /// `member_id` sent a message in `room`: no longer typing there.
+    pub fn stopped_typing(&self, room: &RoomName, member_id: i64) {
+        self.typing.forget(room, member_id);
     }
 
     /// Hands a typing signal to the room's streams here.

@@ -238,7 +238,8 @@ async fn typing_is_bounded_per_member(backend: Backend) {
 }
 
 /// `typing` in the members list is true after a passed signal and false
-/// again no sooner than 5 s after it; alice, silent, is never typing.
+/// again no sooner than 5 s after it, or as soon as the typist sends;
+/// alice, silent, is never typing.
 async fn typing_shows_in_the_members_list_for_five_seconds(backend: Backend) {
     let app = spawn_app(backend).await;
     let (alice, bob) = (app.user(), app.user());
@@ -271,6 +272,12 @@ async fn typing_shows_in_the_members_list_for_five_seconds(backend: Backend) {
         "typing ended {:?} after the signal",
         signalled.elapsed()
     );
+    // Sending ends it at once.
+    assert_eq!(typing(&bob, "lobby").await, StatusCode::NO_CONTENT);
+    eventually("bob typing again", SOON, typing_now(true)).await;
+    bob.say_json("lobby", "done typing").await;
+    let now = members(&alice, "lobby").await;
+    assert!(!listed(&now, "bob").expect("bob").typing, "sent: {now:?}");
 }
 
 /// bob types on B: alice's stream on A gets it, and A's members list says
