@@ -93,15 +93,38 @@
   // back. The extension backs off between attempts (capped at a few seconds
   // in layout.html's htmx config); coming back online or to the tab cuts
   // the current wait short, since that is when the network usually returns.
+  // Presence is never replayed: who came and went while the stream was
+  // down is read once it is back, and handed to the panel as a presence
+  // event would be.
+  function refreshPeople(list) {
+    var room = window.location.pathname.split("/")[2];
+    window.fetch("/rooms/" + room + "/members", {
+      headers: { "HX-Request": "true" }, credentials: "same-origin"
+    }).then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html) list.dispatchEvent(new CustomEvent("presence", { detail: { data: html } }));
+      })
+      .catch(function () { /* the next change brings it */ });
+  }
+
   function watchConnection(list) {
     var status = document.getElementById("connection");
     if (!status || !list.hasAttribute("hx-sse:connect")) return;
-    function show(down) { status.hidden = !down; }
+    var wasDown = false;
+    function show(down) {
+      status.hidden = !down;
+      if (down) wasDown = true;
+    }
     list.addEventListener("htmx:sse:before:connection", function (event) {
       var connection = event.detail && event.detail.connection;
       if (connection && connection.attempt > 0) show(true);
     });
-    list.addEventListener("htmx:sse:after:connection", function () { show(false); });
+    list.addEventListener("htmx:sse:after:connection", function () {
+      var back = wasDown;
+      show(false);
+      wasDown = false;
+      if (back) refreshPeople(list);
+    });
     list.addEventListener("htmx:sse:error", function (event) {
       show(true);
       // Refused: the membership has ended. The room page itself says why

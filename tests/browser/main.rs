@@ -9,6 +9,7 @@ mod support;
 
 mod access;
 mod bots;
+mod catchup;
 mod changes;
 mod changes_plain;
 mod chat;

@@ -14,7 +14,7 @@ use super::support::*;
 
 /// The header's count, the panel's count, and the panel's members as
 /// (name, "here" | "away"), in the panel's order.
-async fn panel(browser: &Browser) -> Value {
+pub(super) async fn panel(browser: &Browser) -> Value {
     browser
         .js(
             "return [document.getElementById('here-count').textContent,\
@@ -28,14 +28,14 @@ async fn panel(browser: &Browser) -> Value {
 }
 
 /// What [`panel`] should read: `count` here, and these members in order.
-fn want(count: usize, members: &[(&str, &str)]) -> Value {
+pub(super) fn want(count: usize, members: &[(&str, &str)]) -> Value {
     let here = format!("{count} here");
     json!([here, here, members])
 }
 
 /// Waits until `browser`'s panel reads `want`; fails after `patience` with
 /// what it reads instead.
-async fn panel_reads(browser: &Browser, who: &str, patience: Duration, want: Value) {
+pub(super) async fn panel_reads(browser: &Browser, who: &str, patience: Duration, want: Value) {
     let deadline = tokio::time::Instant::now() + patience;
     loop {
         let now = panel(browser).await;
