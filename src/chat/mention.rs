@@ -5,8 +5,9 @@
 //! digits, combining marks and `- _ .`, up to 32 characters, without a
 //! trailing `.` or `-` (the end of a sentence). Names have spaces; a
 //! mention has none, so a name with spaces is mentioned with `_` in their
-//! place (`@Mary_Ann`). Who is meant is decided as names are compared
-//! (case-insensitive, look-alikes as one), and carried as a [`MentionId`]:
+//! place (`@Mary_Ann`), and a name ending in `.` or `-` without it. Who
+//! is meant is decided as names are compared (case-insensitive,
+//! look-alikes as one), and carried as a [`MentionId`]:
 //! the message is rendered once for everyone, and each viewer's own style
 //! sheet picks out the mentions of them.
 
@@ -77,7 +78,12 @@ impl Username {
     /// The id that mentions of this name carry.
     pub fn mention_id(&self) -> MentionId {
         // `@Mary_Ann` is read as "Mary Ann": parse the spaced form again.
-        let spaced = self.as_str().replace('_', " ");
+        // A mention ends before a trailing `.` or `-` (the end of a
+        // sentence), so "bob." is called by `@bob.` as "bob" is.
+        let spaced = self
+            .as_str()
+            .trim_end_matches(['.', '-'])
+            .replace('_', " ");
         match Username::parse(&spaced) {
             Ok(name) => MentionId::of_key(name.key()),
             Err(_) => MentionId::of_key(self.key()),
@@ -111,6 +117,14 @@ mod tests {
         assert_eq!(found[1].1, id("bob"));
         assert_eq!(found[2].1, id("Mary Ann"));
         assert_eq!(found[2].1, id("mary_ann"));
+    }
+
+    #[test]
+    fn a_name_ending_in_a_dot_or_a_dash_is_called_all_the_same() {
+        let found = ids("thanks @bob. and @ann-");
+        assert_eq!(found[0].1, id("bob."));
+        assert_eq!(found[1].1, id("ann-"));
+        assert_eq!(id("bob."), id("bob"), "look-alikes, as names compare");
     }
 
     #[test]
