@@ -40,7 +40,10 @@
   // A state older than the one shown is dropped (an answer and the stream
   // may arrive in either order), and so is a change to a message older
   // than the history loaded: it is not in view, and it must not land at
-  // the bottom.
+  // the bottom. A replay sends each message once, in the order of its
+  // latest change, so a message posted while the page was cut off can
+  // come after a newer one: it goes in before the first one shown that is
+  // newer, marked data-late so that people.js still counts it as new.
   function merge(incoming) {
     var current = document.getElementById(incoming.id);
     if (current) {
@@ -53,8 +56,17 @@
       return true;
     }
     var shown = list() ? list().querySelectorAll(".msg") : [];
-    var newest = shown.length ? seqOf(shown[shown.length - 1]) : 0;
-    return seqOf(incoming) < newest;
+    var seq = seqOf(incoming);
+    if (!shown.length || seq > seqOf(shown[shown.length - 1])) return false;
+    if (seq < seqOf(shown[0])) return true;
+    for (var i = 0; i < shown.length; i++) {
+      if (seqOf(shown[i]) > seq) {
+        incoming.setAttribute("data-late", "");
+        shown[i].before(incoming);
+        break;
+      }
+    }
+    return true;
   }
 
   // Every event of the stream passes here first: a change to a message on
