@@ -143,6 +143,7 @@
       if (old) old.remove();
       var line = document.createElement("p");
       line.className = "unread-line";
+      line.setAttribute("aria-hidden", "true"); // a visual marker: the log is not to announce it
       line.textContent = "New messages";
       firstUnseen.parentNode.insertBefore(line, firstUnseen);
     }
