@@ -48,10 +48,13 @@
     var current = document.getElementById(incoming.id);
     if (current) {
       if (cursorOf(incoming) >= cursorOf(current)) {
-        var open = current.querySelector(".edit-inline");
-        if (open && !incoming.classList.contains("deleted")) return true; // editing: keep the box
         incoming.setAttribute("data-replaced", "");
-        current.replaceWith(incoming);
+        var waiting = current.natterWaiting;
+        if (!current.querySelector(".edit-inline") || incoming.classList.contains("deleted")) {
+          current.replaceWith(incoming);
+        } else if (!waiting || cursorOf(incoming) >= cursorOf(waiting)) {
+          current.natterWaiting = incoming; // editing: the box stays, see endEdit
+        }
       }
       return true;
     }
@@ -59,13 +62,9 @@
     var seq = seqOf(incoming);
     if (!shown.length || seq > seqOf(shown[shown.length - 1])) return false;
     if (seq < seqOf(shown[0])) return true;
-    for (var i = 0; i < shown.length; i++) {
-      if (seqOf(shown[i]) > seq) {
-        incoming.setAttribute("data-late", "");
-        shown[i].before(incoming);
-        break;
-      }
-    }
+    var next = Array.prototype.find.call(shown, function (m) { return seqOf(m) > seq; });
+    incoming.setAttribute("data-late", "");
+    if (next) next.before(incoming);
     return true;
   }
 
@@ -199,11 +198,16 @@
     box.setSelectionRange(box.value.length, box.value.length);
   }
 
+  // Closing the box shows the newest state that came while it was open
+  // (a reaction, an edit from another tab). After Save, the server's
+  // answer is newer still and merges over it.
   function endEdit(form) {
     var article = form.closest(".msg");
     var bubble = article && article.querySelector(".bubble");
     if (bubble) bubble.hidden = false;
     form.remove();
+    var waiting = article && article.natterWaiting;
+    if (waiting && cursorOf(waiting) > cursorOf(article)) article.replaceWith(waiting);
   }
 
   function onClick(event) {

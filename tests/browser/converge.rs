@@ -1,8 +1,9 @@
 //! Every screen converges (issue 14): a page cut off through several
 //! changes and a server restart catches up without a reload, each message
 //! once in its final state; a new message the replay brings after a newer
-//! one lands in its place; a change to a message not on screen does not
-//! land at the bottom.
+//! one lands in its place; a change that arrives while its author edits
+//! shows once the editor closes; a change to a message not on screen does
+//! not land at the bottom.
 
 use std::time::Duration;
 
@@ -165,6 +166,48 @@ async fn a_new_message_replayed_after_a_newer_one_lands_in_its_place() {
         "one line, right before the first message bob had not seen, and \
          hidden from screen readers (the log announces the messages)"
     );
+    alice.close().await;
+    bob.close().await;
+}
+
+/// Alice has the inline editor open on her message when bob reacts to
+/// it: her box stays as she left it, and once she presses Escape her
+/// screen shows bob's reaction, as his does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_arrives_while_editing_shows_once_the_editor_closes() {
+    let Some(rig) = rig().await else { return };
+    let alice = rig.browser().await;
+    let bob = rig.browser().await;
+    alice.join("alice", "editing").await;
+    bob.join("bob", "editing").await;
+    alice.say("hello").await;
+    alice.sees_last("hello").await;
+    bob.sees_last("hello").await;
+
+    click(&alice, "#message-1 a.act").await;
+    click(&alice, "#message-1 .menu-edit").await;
+    let area = alice.find("#message-1 form.edit-inline textarea").await;
+    area.send_keys(", still typing").await.expect("type");
+    react(&bob, 1, "👍").await;
+    bob.say("sync").await;
+    // The stream carries changes in order: once bob's next message shows,
+    // his reaction has reached alice's page.
+    alice.sees_last("sync").await;
+    assert_eq!(
+        area.prop("value").await.expect("value").as_deref(),
+        Some("hello, still typing"),
+        "the box stays as alice left it"
+    );
+
+    area.send_keys(&char::from(Key::Escape).to_string())
+        .await
+        .expect("Escape");
+    let want = [
+        message(1, "hello", false, &[("👍", 1)]),
+        message(2, "sync", false, &[]),
+    ];
+    shows(&alice, "alice", &want).await;
+    shows(&bob, "bob", &want).await;
     alice.close().await;
     bob.close().await;
 }
