@@ -40,21 +40,32 @@
   // A state older than the one shown is dropped (an answer and the stream
   // may arrive in either order), and so is a change to a message older
   // than the history loaded: it is not in view, and it must not land at
-  // the bottom.
+  // the bottom. A replay sends each message once, in the order of its
+  // latest change, so a message posted while the page was cut off can
+  // come after a newer one: it goes in before the first one shown that is
+  // newer, marked data-late so that people.js still counts it as new.
   function merge(incoming) {
     var current = document.getElementById(incoming.id);
     if (current) {
       if (cursorOf(incoming) >= cursorOf(current)) {
-        var open = current.querySelector(".edit-inline");
-        if (open && !incoming.classList.contains("deleted")) return true; // editing: keep the box
         incoming.setAttribute("data-replaced", "");
-        current.replaceWith(incoming);
+        var waiting = current.natterWaiting;
+        if (!current.querySelector(".edit-inline") || incoming.classList.contains("deleted")) {
+          current.replaceWith(incoming);
+        } else if (!waiting || cursorOf(incoming) >= cursorOf(waiting)) {
+          current.natterWaiting = incoming; // editing: the box stays, see endEdit
+        }
       }
       return true;
     }
     var shown = list() ? list().querySelectorAll(".msg") : [];
-    var newest = shown.length ? seqOf(shown[shown.length - 1]) : 0;
-    return seqOf(incoming) < newest;
+    var seq = seqOf(incoming);
+    if (!shown.length || seq > seqOf(shown[shown.length - 1])) return false;
+    if (seq < seqOf(shown[0])) return true;
+    var next = Array.prototype.find.call(shown, function (m) { return seqOf(m) > seq; });
+    incoming.setAttribute("data-late", "");
+    if (next) next.before(incoming);
+    return true;
   }
 
   // Every event of the stream passes here first: a change to a message on
@@ -187,11 +198,16 @@
     box.setSelectionRange(box.value.length, box.value.length);
   }
 
+  // Closing the box shows the newest state that came while it was open
+  // (a reaction, an edit from another tab). After Save, the server's
+  // answer is newer still and merges over it.
   function endEdit(form) {
     var article = form.closest(".msg");
     var bubble = article && article.querySelector(".bubble");
     if (bubble) bubble.hidden = false;
     form.remove();
+    var waiting = article && article.natterWaiting;
+    if (waiting && cursorOf(waiting) > cursorOf(article)) article.replaceWith(waiting);
   }
 
   function onClick(event) {

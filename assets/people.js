@@ -117,13 +117,17 @@
     records.forEach(function (record) {
       record.addedNodes.forEach(function (node) {
         if (node.nodeType !== 1 || !node.classList.contains("msg") || node.hasAttribute("data-replaced")) return;
-        if (node.nextElementSibling) return; // an older page, not a new message
+        // A node with a next sibling is an older page, unless actions.js put
+        // a new message that arrived late in its place.
+        if (node.nextElementSibling && !node.hasAttribute("data-late")) return;
         var author = node.getAttribute("data-author");
         if (typists[author]) { delete typists[author]; showTypists(); }
         if (author === list.getAttribute("data-me")) return;
         if (document.hidden) {
           unseen++;
-          if (!firstUnseen) firstUnseen = node;
+          // A message that arrived late can sit above the first one counted.
+          var earlier = firstUnseen && node.compareDocumentPosition(firstUnseen) & Node.DOCUMENT_POSITION_FOLLOWING;
+          if (!firstUnseen || earlier) firstUnseen = node;
           if (mentionsMe(node)) { mentioned = true; notify(node); }
           updateTitle();
         }
@@ -139,6 +143,7 @@
       if (old) old.remove();
       var line = document.createElement("p");
       line.className = "unread-line";
+      line.setAttribute("aria-hidden", "true"); // a visual marker: the log is not to announce it
       line.textContent = "New messages";
       firstUnseen.parentNode.insertBefore(line, firstUnseen);
     }

@@ -1,9 +1,13 @@
 //! Every screen converges (issue 14): a page cut off through several
 //! changes and a server restart catches up without a reload, each message
-//! once in its final state; a change to a message not on screen does not
-//! land at the bottom.
+//! once in its final state; a new message the replay brings after a newer
+//! one lands in its place; a change that arrives while its author edits
+//! shows once the editor closes; a change to a message not on screen does
+//! not land at the bottom.
 
 use std::time::Duration;
+
+use serde_json::json;
 
 use super::changes::{delete, edit, react};
 use super::support::*;
@@ -91,6 +95,117 @@ async fn a_page_cut_off_through_changes_and_a_restart_converges() {
 
     react(&bob, 5, "❤️").await;
     want[4] = message(5, "five", false, &[("❤️", 1)]);
+    shows(&alice, "alice", &want).await;
+    shows(&bob, "bob", &want).await;
+    alice.close().await;
+    bob.close().await;
+}
+
+/// Bob's tab is hidden and his network drops; alice posts "two" and
+/// "three", then reacts to "two", which gives it the newest cursor: the
+/// replay brings "three" before "two". Bob's page (never reloaded) shows
+/// both once, in order, "two" with its reaction, as alice's does; his
+/// title counts both and, back on the tab, the "New messages" line sits
+/// before "two", a visual marker that screen readers do not announce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_message_replayed_after_a_newer_one_lands_in_its_place() {
+    let Some(rig) = rig().await else { return };
+    let mut gate = Gate::open_to(rig.server.socket).await;
+    let alice = rig.browser().await;
+    let bob = rig.browser_at(&gate.base(), Options::default()).await;
+    alice.join("alice", "replay").await;
+    bob.join("bob", "replay").await;
+    alice.say("one").await;
+    alice.sees_last("one").await;
+    bob.sees_last("one").await;
+    bob.mark_page().await;
+    bob.hide().await;
+
+    gate.close().await;
+    alice.say("two").await;
+    alice.sees_last("two").await;
+    alice.say("three").await;
+    alice.sees_last("three").await;
+    react(&alice, 2, "👍").await;
+    let want = [
+        message(1, "one", false, &[]),
+        message(2, "two", false, &[("👍", 1)]),
+        message(3, "three", false, &[]),
+    ];
+    shows(&alice, "alice", &want).await;
+
+    gate.open().await;
+    // The client's back-off may have grown while the gate was closed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let now = shown(&bob).await;
+        if now == want {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            assert_eq!(now, want, "what bob's screen shows once back");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(bob.same_page().await, "caught up without a reload");
+    eventually("bob's title counts both new messages", || async {
+        bob.js("return document.title", vec![]).await == json!("(2) replay · natter")
+    })
+    .await;
+
+    bob.show().await;
+    assert_eq!(
+        bob.js(
+            "return [...document.querySelectorAll('#messages .unread-line')]\
+               .map(e => [e.textContent, e.getAttribute('aria-hidden'),\
+                 e.nextElementSibling.id])",
+            vec![]
+        )
+        .await,
+        json!([["New messages", "true", "message-2"]]),
+        "one line, right before the first message bob had not seen, and \
+         hidden from screen readers (the log announces the messages)"
+    );
+    alice.close().await;
+    bob.close().await;
+}
+
+/// Alice has the inline editor open on her message when bob reacts to
+/// it: her box stays as she left it, and once she presses Escape her
+/// screen shows bob's reaction, as his does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_arrives_while_editing_shows_once_the_editor_closes() {
+    let Some(rig) = rig().await else { return };
+    let alice = rig.browser().await;
+    let bob = rig.browser().await;
+    alice.join("alice", "editing").await;
+    bob.join("bob", "editing").await;
+    alice.say("hello").await;
+    alice.sees_last("hello").await;
+    bob.sees_last("hello").await;
+
+    click(&alice, "#message-1 a.act").await;
+    click(&alice, "#message-1 .menu-edit").await;
+    let area = alice.find("#message-1 form.edit-inline textarea").await;
+    area.send_keys(", still typing").await.expect("type");
+    react(&bob, 1, "👍").await;
+    bob.say("sync").await;
+    // The stream carries changes in order: once bob's next message shows,
+    // his reaction has reached alice's page.
+    alice.sees_last("sync").await;
+    assert_eq!(
+        area.prop("value").await.expect("value").as_deref(),
+        Some("hello, still typing"),
+        "the box stays as alice left it"
+    );
+
+    area.send_keys(&char::from(Key::Escape).to_string())
+        .await
+        .expect("Escape");
+    let want = [
+        message(1, "hello", false, &[("👍", 1)]),
+        message(2, "sync", false, &[]),
+    ];
     shows(&alice, "alice", &want).await;
     shows(&bob, "bob", &want).await;
     alice.close().await;
