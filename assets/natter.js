@@ -76,8 +76,11 @@
     var any = false;
     records.forEach(function (record) {
       record.addedNodes.forEach(function (node) {
-        // A message replaced by its newer state (actions.js) is not new.
-        if (node.nodeType === 1 && node.classList.contains("msg") && !node.nextElementSibling &&
+        // A message replaced by its newer state (actions.js) is not new;
+        // one the replay brought late, and put in its place above the
+        // newest (data-late), is.
+        if (node.nodeType === 1 && node.classList.contains("msg") &&
+            (!node.nextElementSibling || node.hasAttribute("data-late")) &&
             !node.hasAttribute("data-replaced")) {
           node.classList.add("fresh");
           any = true;

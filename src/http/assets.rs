@@ -36,6 +36,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/people.js"),
     ),
     (
+        "mentions.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/mentions.js"),
+    ),
+    (
         "forms.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/forms.js"),
