@@ -80,10 +80,7 @@ impl Username {
         // `@Mary_Ann` is read as "Mary Ann": parse the spaced form again.
         // A mention ends before a trailing `.` or `-` (the end of a
         // sentence), so "bob." is called by `@bob.` as "bob" is.
-        let spaced = self
-            .as_str()
-            .trim_end_matches(['.', '-'])
-            .replace('_', " ");
+        let spaced = self.as_str().trim_end_matches(['.', '-']).replace('_', " ");
         match Username::parse(&spaced) {
             Ok(name) => MentionId::of_key(name.key()),
             Err(_) => MentionId::of_key(self.key()),
