@@ -78,10 +78,10 @@
       record.addedNodes.forEach(function (node) {
         // A message replaced by its newer state (actions.js) is not new;
         // one the replay brought late, and put in its place above the
-        // newest (data-late), is.
+        // newest (data-late), is, unless it is a tombstone.
         if (node.nodeType === 1 && node.classList.contains("msg") &&
             (!node.nextElementSibling || node.hasAttribute("data-late")) &&
-            !node.hasAttribute("data-replaced")) {
+            !node.hasAttribute("data-replaced") && !node.classList.contains("deleted")) {
           node.classList.add("fresh");
           any = true;
         }

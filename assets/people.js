@@ -89,6 +89,8 @@
 
   var unseen = 0;
   var mentioned = false;
+  // The seq of the first message not seen, not its element: an edit or a
+  // reaction meanwhile replaces the element.
   var firstUnseen = null;
 
   function mentionsMe(message) {
@@ -117,6 +119,9 @@
     records.forEach(function (record) {
       record.addedNodes.forEach(function (node) {
         if (node.nodeType !== 1 || !node.classList.contains("msg") || node.hasAttribute("data-replaced")) return;
+        // A tombstone the replay brings was posted and deleted meanwhile:
+        // nothing to read (the server's counts skip it too).
+        if (node.classList.contains("deleted")) return;
         // A node with a next sibling is an older page, unless actions.js put
         // a new message that arrived late in its place.
         if (node.nextElementSibling && !node.hasAttribute("data-late")) return;
@@ -126,8 +131,8 @@
         if (document.hidden) {
           unseen++;
           // A message that arrived late can sit above the first one counted.
-          var earlier = firstUnseen && node.compareDocumentPosition(firstUnseen) & Node.DOCUMENT_POSITION_FOLLOWING;
-          if (!firstUnseen || earlier) firstUnseen = node;
+          var seq = Number(node.id.replace("message-", ""));
+          if (firstUnseen === null || seq < firstUnseen) firstUnseen = seq;
           if (mentionsMe(node)) { mentioned = true; notify(node); }
           updateTitle();
         }
@@ -138,14 +143,15 @@
 
   function onVisible() {
     if (document.hidden) return;
-    if (firstUnseen && firstUnseen.isConnected) {
+    var first = firstUnseen === null ? null : document.getElementById("message-" + firstUnseen);
+    if (first && list.contains(first)) {
       var old = list.querySelector(".unread-line");
       if (old) old.remove();
       var line = document.createElement("p");
       line.className = "unread-line";
       line.setAttribute("aria-hidden", "true"); // a visual marker: the log is not to announce it
       line.textContent = "New messages";
-      firstUnseen.parentNode.insertBefore(line, firstUnseen);
+      first.parentNode.insertBefore(line, first);
     }
     unseen = 0; mentioned = false; firstUnseen = null;
     updateTitle();

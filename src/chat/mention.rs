@@ -5,8 +5,9 @@
 //! digits, combining marks and `- _ .`, up to 32 characters, without a
 //! trailing `.` or `-` (the end of a sentence). Names have spaces; a
 //! mention has none, so a name with spaces is mentioned with `_` in their
-//! place (`@Mary_Ann`), and a name ending in `.` or `-` without it. Who
-//! is meant is decided as names are compared (case-insensitive,
+//! place (`@Mary_Ann`), and a name ending in `.` or `-` without it (so
+//! "Mary Ann" and "Mary_Ann", or "bob" and "bob.", share one mention).
+//! Who is meant is decided as names are compared (case-insensitive,
 //! look-alikes as one), and carried as a [`MentionId`]:
 //! the message is rendered once for everyone, and each viewer's own style
 //! sheet picks out the mentions of them.
@@ -121,7 +122,9 @@ mod tests {
         let found = ids("thanks @bob. and @ann-");
         assert_eq!(found[0].1, id("bob."));
         assert_eq!(found[1].1, id("ann-"));
-        assert_eq!(id("bob."), id("bob"), "look-alikes, as names compare");
+        // Two names, one mention: "bob" and "bob." are both called by
+        // `@bob.`, as "Mary Ann" and "Mary_Ann" are by `@Mary_Ann`.
+        assert_eq!(id("bob."), id("bob"));
     }
 
     #[test]

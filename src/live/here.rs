@@ -12,7 +12,8 @@
 //! ephemeral signal (`event: presence`, no `id:`). Every
 //! [`HEARTBEAT`] it renews this instance's rows, and renders every room
 //! with streams here again, publishing only a panel that differs: so a
-//! member on an instance that died drops out within [`LAPSE`].
+//! member on an instance that died drops out within [`LAPSE`] and a
+//! heartbeat.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};

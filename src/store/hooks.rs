@@ -104,8 +104,16 @@ impl Store {
             let (begin, _writing) = store.begin_write().await?;
             with_pool!(store, |pool, Db| {
                 let mut tx = pool.begin_with(begin).await?;
-                // First, so that on PostgreSQL a concurrent scan of this
-                // bot waits here, then finds the seq moved and stops.
+                // The room's row first, as a delete takes it: a delete
+                // committed meanwhile is seen below (its message is not
+                // queued), and one that comes later waits for these rows
+                // and empties them.
+                sqlx::query("UPDATE rooms SET last_cursor = last_cursor WHERE name = $1")
+                    .bind(room.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                // Then the bot, so that on PostgreSQL a concurrent scan of
+                // it waits here, then finds the seq moved and stops.
                 let moved = sqlx::query(
                     "UPDATE bots SET scanned_seq = $3 \
                      WHERE member_id = $1 AND scanned_seq = $2 AND revoked_at IS NULL",
@@ -123,7 +131,9 @@ impl Store {
                 for delivery in &deliveries {
                     sqlx::query(
                         "INSERT INTO webhook_deliveries (bot_id, room, seq, payload, created_at, next_at) \
-                         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (bot_id, seq) DO NOTHING",
+                         SELECT $1, $2, $3, $4, $5, $5 WHERE EXISTS (SELECT 1 FROM messages \
+                         WHERE room = $2 AND seq = $3 AND deleted_at IS NULL) \
+                         ON CONFLICT (bot_id, seq) DO NOTHING",
                     )
                     .bind(bot_id)
                     .bind(room.as_str())

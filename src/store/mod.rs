@@ -231,8 +231,9 @@ impl Store {
             // power loss can take the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(2))
-            // A deleted message's body is overwritten on disk, not only
-            // unlinked: a delete is a delete.
+            // The bytes a delete frees are overwritten with zeros when the
+            // page is written back, not left in free space: a delete is a
+            // delete (the WAL holds older copies until its checkpoint).
             .pragma("secure_delete", "on")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()

@@ -140,9 +140,9 @@ impl Store {
     }
 
     /// Marks `room` read by `member_id` up to `cursor`: the messages posted
-    /// up to it. A read position never moves back, and never past the
-    /// room's latest cursor: a number from the future would otherwise hold
-    /// it there, and every later read would be ignored.
+    /// up to it. A read position moves only forward, up to the room's
+    /// latest cursor: a number from the future would otherwise hold it
+    /// there, and every later read would be ignored.
     #[tracing::instrument(skip(self), err)]
     pub async fn mark_read(
         &self,
@@ -170,16 +170,19 @@ impl Store {
             .bind(cursor)
             .fetch_optional(pool)
             .await?;
-            // A position past the latest (stored before the bound, or
-            // left by restoring an older backup) is brought back to it.
+            // A position past the room's latest as it is now (stored
+            // before the bound, or left by restoring an older backup) is
+            // brought back to it. Read in the statement itself: a `latest`
+            // read above may be older than another tab's read since.
             sqlx::query(
                 "UPDATE members SET read_cursor = $2, read_seq = $3 \
-                 WHERE id = $1 AND (read_cursor < $2 OR read_cursor > $4)",
+                 WHERE id = $1 AND (read_cursor < $2 \
+                 OR read_cursor > (SELECT last_cursor FROM rooms WHERE name = $4))",
             )
             .bind(member_id)
             .bind(cursor)
             .bind(seq.unwrap_or(0))
-            .bind(latest)
+            .bind(room.as_str())
             .execute(pool)
             .await?;
         });
