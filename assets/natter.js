@@ -1,8 +1,8 @@
 // natter.js: what depends on the viewer and their browser, so it cannot be
 // rendered once on the server for everyone: local times, day separators,
 // grouping runs from one author, the state of the live connection, the
-// "New messages" pill and links to a message. The composer and the forms
-// are in forms.js.
+// "New messages" pill, links to a message, and your rooms' unread counts
+// kept fresh. The composer and the forms are in forms.js.
 // Without it the page still works: plain forms, links to older pages, and
 // every message shows its author and a UTC time. No inline script, no
 // eval: it runs under the strict CSP.
@@ -207,8 +207,45 @@
     }
   }
 
+  // ---- Your rooms ----
+
+  // The list of the session's rooms and their unread counts (in the room
+  // page's people panel, and on the join page) is read again every 15 s
+  // while the page is in view, and at once when it comes back to it. The
+  // room being read never shows a count of its own.
+  var ROOMS_EVERY_MS = 15000;
+
+  function refreshRooms() {
+    var nav = document.getElementById("my-rooms");
+    if (!nav || document.hidden) return;
+    window.fetch("/rooms", { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        var template = document.createElement("template");
+        template.innerHTML = (html || "").trim();
+        var fresh = template.content.firstElementChild;
+        var current = document.getElementById("my-rooms");
+        if (!fresh || fresh.id !== "my-rooms" || !current) return;
+        var here = current.querySelector(".current a");
+        fresh.querySelectorAll("a").forEach(function (link) {
+          if (here && link.getAttribute("href") === here.getAttribute("href")) {
+            link.parentNode.classList.add("current");
+            link.setAttribute("aria-current", "page");
+            var count = link.parentNode.querySelector(".unread");
+            if (count) count.remove(); // this room is being read
+          }
+        });
+        current.replaceWith(fresh);
+      })
+      .catch(function () { /* next time */ });
+  }
+
   function start() {
     document.addEventListener("submit", onSubmit, true);
+    if (document.getElementById("my-rooms")) {
+      window.setInterval(refreshRooms, ROOMS_EVERY_MS);
+      document.addEventListener("visibilitychange", refreshRooms);
+    }
     // Back from the room via history: no spinner left on the Join button.
     window.addEventListener("pageshow", function () {
       var busy = document.querySelector(".busy");

@@ -3,7 +3,7 @@
 // typing…" follows its typing events (and the composer sends ours, at most
 // every 3 s); a hidden tab counts new messages in its title and, on
 // return, a line marks the first one not seen; the room is marked read as
-// it is seen; your rooms' unread counts refresh while the page is visible;
+// it is seen (your rooms' counts are natter.js's);
 // mentions of you ring a desktop notification once you allowed it (asked
 // only after a click on 🔔). Typing @ in the composer is mentions.js's.
 // No inline script, no eval: it runs under the strict CSP.
@@ -12,7 +12,6 @@
 
   var TYPING_EVERY_MS = 3000;
   var TYPING_HOLDS_MS = 5000;
-  var ROOMS_EVERY_MS = 15000;
 
   var list, room, baseTitle;
   var lastCursor = 0;
@@ -156,7 +155,6 @@
     unseen = 0; mentioned = false; firstUnseen = null;
     updateTitle();
     scheduleRead();
-    refreshRooms();
   }
 
   // ---- Read position and your rooms ----
@@ -175,29 +173,6 @@
   function onStreamMessage(event) {
     var id = Number(event.detail && event.detail.message && event.detail.message.id);
     if (id > lastCursor) lastCursor = id;
-  }
-
-  function refreshRooms() {
-    var nav = document.getElementById("my-rooms");
-    if (!nav || document.hidden) return;
-    window.fetch("/rooms", { headers: { "HX-Request": "true" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) {
-        var fresh = fragment(html);
-        var current = document.getElementById("my-rooms");
-        if (!fresh || fresh.id !== "my-rooms" || !current) return;
-        var here = current.querySelector(".current a");
-        fresh.querySelectorAll("a").forEach(function (link) {
-          if (here && link.getAttribute("href") === here.getAttribute("href")) {
-            link.parentNode.classList.add("current");
-            link.setAttribute("aria-current", "page");
-            var count = link.parentNode.querySelector(".unread");
-            if (count) count.remove(); // this room is being read
-          }
-        });
-        current.replaceWith(fresh);
-      })
-      .catch(function () { /* next time */ });
   }
 
   // ---- Notifications: asked for only after a click ----
@@ -226,7 +201,6 @@
     document.addEventListener("input", onComposerInput);
     setUpNotify();
     scheduleRead();
-    window.setInterval(refreshRooms, ROOMS_EVERY_MS);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -138,7 +138,8 @@ async fn a_hidden_tab_counts_new_messages_and_marks_where_they_start() {
 /// Alice is in two rooms and looks at "second" on a desktop: bob's posts
 /// in "first" show as its unread count beside the conversation with the
 /// periodic refresh, at once when her tab comes back, and on the join
-/// page; the current room shows none. Opening "first" reads it.
+/// page, which refreshes too; the current room shows none. Opening
+/// "first" reads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn your_rooms_show_their_unread_counts_beside_the_room_and_on_the_join_page() {
     let Some(rig) = rig().await else { return };
@@ -198,8 +199,16 @@ async fn your_rooms_show_their_unread_counts_beside_the_room_and_on_the_join_pag
         json!([["first", false, "3"], ["second", false, null]]),
         "the join page shows the same counts"
     );
+    bob.say("four").await;
+    reads(
+        Duration::from_secs(20),
+        "the join page keeps its counts fresh",
+        json!([["first", false, "4"], ["second", false, null]]),
+        shown,
+    )
+    .await;
     click(&alice, "#my-rooms a[title=first]").await;
-    alice.sees_last("three").await;
+    alice.sees_last("four").await;
     reads(
         PATIENCE,
         "opening first reads it",
