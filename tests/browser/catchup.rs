@@ -32,6 +32,16 @@ async fn a_page_back_from_a_short_drop_shows_who_left_meanwhile() {
     gate.open().await;
     panel_reads(&alice, "alice, back", Duration::from_secs(10), two).await;
     assert!(alice.same_page().await, "no reload");
+    // Read again, not only corrected by a later change (which a reconnect
+    // slower than the grace would bring by itself).
+    let asked = alice
+        .js(
+            "return performance.getEntriesByType('resource')\
+               .filter(e => new URL(e.name).pathname === '/rooms/gap/members').length",
+            vec![],
+        )
+        .await;
+    assert!(asked.as_i64() >= Some(1), "the panel was read: {asked}");
     alice.close().await;
     bob.close().await;
     carol.close().await;
