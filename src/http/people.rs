@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use super::answer::Client;
 use super::extract::FormOrJson;
 use super::respond::no_store;
 use super::session::{self, require_member, room_from_path};
-use super::views::{html, MembersPanel, MyRooms, RoomUnread};
+use super::views::{html, MyRooms, RoomUnread};
 use super::{AppError, AppState};
 use crate::paths::route;
 
@@ -45,19 +45,23 @@ async fn members(
 ) -> Result<Response, AppError> {
     let room = room_from_path(&room)?;
     require_member(&state, &session, &room).await?;
-    let members = state.live.members(&room).await?;
-    if Client::of(&headers) == Client::Json {
-        let list: Vec<MemberJson> = members
-            .iter()
-            .map(|member| MemberJson {
-                name: &member.name,
-                here: member.here,
-                typing: member.typing,
-            })
-            .collect();
-        return Ok(no_store(Json(list)));
+    if Client::of(&headers) != Client::Json {
+        // The panel the room's page shows, shared in a busy room: every
+        // page reading it again after a restart costs no read of every
+        // member.
+        let (panel, _) = state.live.members_panel(&room).await?;
+        return Ok(no_store(Html(panel)));
     }
-    Ok(no_store(html(&MembersPanel::new(&room, &members))?))
+    let members = state.live.members(&room).await?;
+    let list: Vec<MemberJson> = members
+        .iter()
+        .map(|member| MemberJson {
+            name: &member.name,
+            here: member.here,
+            typing: member.typing,
+        })
+        .collect();
+    Ok(no_store(Json(list)))
 }
 
 /// `POST /rooms/{room}/typing`: 204, and the room's screens show the member

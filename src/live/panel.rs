@@ -41,8 +41,9 @@ impl Live {
     /// The members panel of `room` as HTML, and how many it counts here:
     /// in a room of [`BIG_ROOM`] members or more with streams here, the
     /// one they were last handed (every change renders it again, a
-    /// settling later at most); otherwise a new rendering. A page view in a busy room then costs no
-    /// read of every member of the room.
+    /// settling later at most); otherwise a new rendering. A page view, or
+    /// a page reading the panel again after its stream dropped, then costs
+    /// no read of every member of a busy room.
     pub async fn members_panel(
         &self,
         room: &RoomName,
@@ -53,10 +54,20 @@ impl Live {
         if let Some((html, here, _)) = shown.filter(|(_, _, members)| *members >= BIG_ROOM) {
             return Ok((html, here));
         }
+        let (html, here, _) = self.render_panel(room).await?;
+        Ok((html, here))
+    }
+
+    /// Reads `room`'s members and renders its panel: the HTML, how many
+    /// are here, and how many members it lists.
+    async fn render_panel(
+        &self,
+        room: &RoomName,
+    ) -> Result<(String, usize, usize), super::LiveError> {
         let members = self.members(room).await?;
         let here = members.iter().filter(|member| member.here).count();
         let html = (self.views.members)(room, &members).map_err(super::LiveError::Render)?;
-        Ok((html, here))
+        Ok((html, here, members.len()))
     }
 
     /// Renders `room`'s panel and hands it to its streams here, if it
@@ -65,23 +76,15 @@ impl Live {
         if self.hub.handed(room).is_none() {
             return;
         }
-        let (html, here, count) = match self.members(room).await {
-            Ok(members) => (
-                (self.views.members)(room, &members),
-                members.iter().filter(|member| member.here).count(),
-                members.len(),
-            ),
-            Err(error) => {
-                tracing::warn!(%error, %room, "cannot read who is here");
-                return;
-            }
-        };
-        match html {
-            Ok(html) if self.here.differs(room, &html, here, count) => {
+        match self.render_panel(room).await {
+            Ok((html, here, count)) if self.here.differs(room, &html, here, count) => {
                 self.hub.publish(room, Frame::signal("presence", &html));
             }
             Ok(_) => {}
-            Err(error) => tracing::error!(%error, %room, "cannot render the members panel"),
+            Err(error @ super::LiveError::Render(_)) => {
+                tracing::error!(%error, %room, "cannot render the members panel");
+            }
+            Err(error) => tracing::warn!(%error, %room, "cannot read who is here"),
         }
     }
 }
