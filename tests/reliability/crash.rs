@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::client::{assert_exactly_once, http, join, Member, Posted, Rng};
-use crate::process::{sqlite_count, sqlite_messages, Server};
+use crate::process::{sqlite_count, stored_messages, Server};
 use natter_kit::Sse;
 
 const POSTERS: usize = 8;
@@ -76,7 +76,7 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
             "starts cleanly after SIGKILL #{}",
             cycle + 1
         );
-        let stored = sqlite_messages(&db, "crash").await;
+        let stored = stored_messages(&format!("sqlite:{}", db.display()), "crash").await;
         let seqs: Vec<i64> = stored.iter().map(|(seq, _)| *seq).collect();
         assert_exactly_once(&seqs, stored.len() as i64, "stored seqs after the crash");
         for (seq, body) in &acked {
@@ -190,7 +190,7 @@ async fn sigterm_with_streams_and_posts_in_flight_stops_cleanly() {
     for poster in posters {
         acked.extend(poster.await.expect("poster"));
     }
-    let stored = sqlite_messages(&db, "term").await;
+    let stored = stored_messages(&format!("sqlite:{}", db.display()), "term").await;
     let seqs: Vec<i64> = stored.iter().map(|(seq, _)| *seq).collect();
     assert_exactly_once(&seqs, stored.len() as i64, "stored seqs after SIGTERM");
     for (seq, body) in &acked {

@@ -181,31 +181,26 @@ pub async fn sqlite_count(db: &Path, sql: &str) -> i64 {
     n
 }
 
-/// Every stored message of a room as (seq, body), in seq order.
-pub async fn sqlite_messages(db: &Path, room: &str) -> Vec<(i64, String)> {
+/// Every stored message of a room as (seq, body), in seq order, from the
+/// database at `url` (`sqlite:FILE` or `postgres://…`).
+pub async fn stored_messages(url: &str, room: &str) -> Vec<(i64, String)> {
     use sqlx::Connection;
-    let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
-        .await
-        .expect("sqlite");
-    let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
-        .bind(room)
-        .fetch_all(&mut connection)
-        .await
-        .expect("messages");
-    let _ = connection.close().await;
-    rows
-}
-
-/// Every stored message of a room on PostgreSQL as (seq, body), in seq
-/// order.
-pub async fn postgres_messages(url: &str, room: &str) -> Vec<(i64, String)> {
-    use sqlx::Connection;
-    let mut connection = sqlx::PgConnection::connect(url).await.expect("postgres");
-    let rows = sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
-        .bind(room)
-        .fetch_all(&mut connection)
-        .await
-        .expect("messages");
-    let _ = connection.close().await;
-    rows
+    macro_rules! read {
+        ($connection:ty) => {{
+            let mut connection = <$connection>::connect(url).await.expect("database");
+            let rows =
+                sqlx::query_as("SELECT seq, body FROM messages WHERE room = $1 ORDER BY seq")
+                    .bind(room)
+                    .fetch_all(&mut connection)
+                    .await
+                    .expect("messages");
+            let _ = connection.close().await;
+            rows
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        read!(sqlx::SqliteConnection)
+    } else {
+        read!(sqlx::PgConnection)
+    }
 }

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use natter_kit::{Backend, TestDb};
 
 use crate::client::{assert_exactly_once, http, join, Member, Posted};
-use crate::process::{postgres_messages, Server};
+use crate::process::{stored_messages, Server};
 use crate::proxy::Proxy;
 
 const POSTERS: usize = 4;
@@ -265,7 +265,7 @@ async fn a_rolling_restart_under_load_loses_and_repeats_nothing() {
         reconnects += seen.reconnects;
         refused += seen.refused;
     }
-    let stored = postgres_messages(&db.url, ROOM).await;
+    let stored = stored_messages(&db.url, ROOM).await;
     assert_eq!(
         stored, acked,
         "the database holds exactly the acknowledged posts"
